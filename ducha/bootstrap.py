@@ -1,0 +1,127 @@
+"""The composition root: builds a node from its settings, with overrides for tests.
+
+Nothing is built at import time. `bootstrap()` wires the parts; `Node.start()` starts the
+embedded nats-server (unless an external one is configured), the writer thread, the
+relay and the projectors; `Node.stop()` stops what it started, in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import nats
+import structlog
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from domain.units import UnitRegistry
+from ducha.clock import Clock, SystemClock
+from ducha.commands import CaseCommands
+from ducha.embedded_nats import EmbeddedNats
+from ducha.settings import Settings
+from ducha.store import DuchaApplication, EventReader, open_store
+from ducha.units import load_registry
+from ducha.writer import Writer
+from handlers.projector import Projector
+from handlers.relay import Relay, ensure_stream
+from projections.case_board import CaseBoard
+from projections.store import ViewStore
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Node:
+    """One running installation of a level of government."""
+
+    settings: Settings
+    registry: UnitRegistry
+    clock: Clock
+    app: DuchaApplication
+    reader: EventReader
+    writer: Writer
+    views: ViewStore
+    cases: CaseCommands
+    case_board: CaseBoard
+    embedded_nats: EmbeddedNats | None = None
+    nc: NatsClient | None = None
+    js: JetStreamContext | None = None
+    relay: Relay | None = None
+    projectors: dict[str, Projector] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def nats_url(self) -> str:
+        if self.settings.nats_url:
+            return self.settings.nats_url
+        assert self.embedded_nats is not None, "the embedded nats-server is not started"
+        return self.embedded_nats.url
+
+    async def start(self) -> None:
+        if self.settings.nats_url is None and self.embedded_nats is None:
+            self.embedded_nats = await asyncio.to_thread(
+                EmbeddedNats.start, self.settings.data_dir / "nats", sync=self.settings.jetstream_sync
+            )
+        self.writer.start()
+        self.nc = await nats.connect(self.nats_url, name=f"ducha-{self.settings.node}", max_reconnect_attempts=-1)
+        self.js = self.nc.jetstream()
+        await ensure_stream(self.js, self.settings.node)
+        self.relay = Relay(self.reader, self.js, self.settings.node)
+        self.writer.on_commit(lambda _position: self.relay.wake())
+        self.projectors[self.case_board.name] = Projector(
+            self.js, self.views, self.case_board, self.settings.node, store_position=self.reader.last_position
+        )
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
+        for name, projector in self.projectors.items():
+            self._tasks.append(asyncio.create_task(projector.run(), name=f"projector:{name}"))
+        log.info("node started", node=self.settings.node, nats=self.nats_url)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+            self.nc = None
+        self.writer.stop()
+        if self.embedded_nats is not None:
+            await asyncio.to_thread(self.embedded_nats.stop)
+            self.embedded_nats = None
+        self.views.close()
+        self.app.close()
+        log.info("node stopped", node=self.settings.node)
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    registry: UnitRegistry | None = None,
+) -> Node:
+    """Builds a node; tests pass their own settings, clock or registry."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    registry = registry or load_registry(settings.units_file)
+    clock = clock or SystemClock()
+    app = open_store(settings.store_url, settings.data_dir)
+    writer = Writer(app)
+    views = ViewStore.open(settings.store_url, settings.data_dir)
+    case_board = CaseBoard()
+    views.install(case_board)
+    return Node(
+        settings=settings,
+        registry=registry,
+        clock=clock,
+        app=app,
+        reader=EventReader(app, settings.node),
+        writer=writer,
+        views=views,
+        cases=CaseCommands(writer, registry, clock),
+        case_board=case_board,
+    )

@@ -1,0 +1,48 @@
+"""Settings of a node: environment variables with the prefix DUCHA_, and a --flag for each.
+
+The defaults are the embedded ones: a private nats-server and SQLite files under ./var.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class JetStreamSync(StrEnum):
+    """How the embedded nats-server syncs JetStream writes to disk.
+
+    `always` fsyncs every write before it is acknowledged. `default` lets the server
+    sync every two minutes: faster, but a power loss (not a process crash) can lose the
+    last two minutes of acknowledged messages on the stream; the relay then publishes the
+    lost tail again from the event store, but consumers on other nodes see it late.
+    """
+
+    ALWAYS = "always"
+    DEFAULT = "default"
+
+
+class Settings(BaseSettings):
+    """Everything a node needs to start, with the embedded defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="DUCHA_", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the SQLite files, the embedded NATS store and keys live.")
+    host: str = Field("127.0.0.1", description="HTTP listen address.")
+    port: int = Field(8000, description="HTTP listen port.")
+    node: str = Field("220000", description="The node's unit code (its level of government).")
+    nats_url: str | None = Field(None, description="An external NATS server; unset = start the embedded one.")
+    store_url: str | None = Field(
+        None, description="postgresql://… for eventsourcing's PostgreSQL persistence; unset = SQLite in the data directory."
+    )
+    jetstream_sync: JetStreamSync = Field(JetStreamSync.ALWAYS, description="The embedded server's JetStream sync_interval.")
+    units_file: Path | None = Field(None, description="The unit registry to load; unset = the bundled Jilin sample.")
+    token_ttl_hours: int = Field(12, description="Lifetime of a token issued by `ducha token issue`.")
+    log_json: bool = Field(True, description="Structured logs as JSON lines (false: human-readable).")
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.store_url and self.store_url.startswith(("postgresql://", "postgres://")))
