@@ -1,0 +1,1 @@
+"""Handlers: the node's processes on the bus (the relay, the projectors, the inbox, the clock)."""
