@@ -1,0 +1,145 @@
+"""The view store: where projections keep their read models (SQLite file or PostgreSQL).
+
+A thin layer, not an ORM: one connection, one lock, transactions with savepoints, and one
+SQL text for both backends (written with `?` placeholders; translated for psycopg). The
+shared tables `projection_tracking` and `dead_letters` live here beside every view.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
+
+import psycopg
+from psycopg.rows import dict_row
+
+SHARED_DDL = (
+    """CREATE TABLE IF NOT EXISTS projection_tracking (
+        projection TEXT NOT NULL, node TEXT NOT NULL, position BIGINT NOT NULL,
+        PRIMARY KEY (projection, node))""",
+    """CREATE TABLE IF NOT EXISTS dead_letters (
+        projection TEXT NOT NULL, node TEXT, position BIGINT, subject TEXT,
+        message TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL)""",
+)
+
+
+class Projection(Protocol):
+    """A pure fold of envelopes into view rows, plus the tables it keeps them in."""
+
+    name: str
+    ddl: Sequence[str]
+
+    def apply(self, tx: Tx, envelope: Any) -> None: ...
+
+    def canonical_rows(self, tx: Tx) -> dict[str, list[dict[str, Any]]]: ...
+
+    def reset(self, tx: Tx) -> None: ...
+
+
+class Tx:
+    """The cursor-like object a transaction hands out; the same calls on both backends."""
+
+    def __init__(self, conn: Any, *, postgres: bool) -> None:
+        self._conn = conn
+        self._postgres = postgres
+        self._savepoints = 0
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self._postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(self._sql(sql), params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._conn.cursor().executemany(self._sql(sql), rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(row) for row in self._conn.execute(self._sql(sql), params).fetchall()]
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undoes only what ran inside it when it raises; the error goes on to the caller."""
+        self._savepoints += 1
+        name = f"sp_{self._savepoints}"
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        self.execute(f"RELEASE SAVEPOINT {name}")
+
+
+class ViewStore:
+    """The read models of one node, on SQLite (WAL) by default or PostgreSQL at scale."""
+
+    def __init__(self, conn: Any, *, postgres: bool) -> None:
+        self._conn = conn
+        self.postgres = postgres
+        # One connection shared by the projectors and the API's query threads.
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, store_url: str | None, data_dir: Path) -> ViewStore:
+        if store_url and store_url.startswith(("postgresql://", "postgres://")):
+            return cls(_connect_postgres(store_url), postgres=True)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(data_dir / "views.sqlite3", isolation_level=None, check_same_thread=False, timeout=10)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; views can be rebuilt anyway
+        return cls(conn, postgres=False)
+
+    def install(self, projection: Projection) -> None:
+        """Creates the shared tables and the projection's own, when missing."""
+        with self.transaction() as tx:
+            for ddl in (*SHARED_DDL, *projection.ddl):
+                tx.execute(ddl)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        with self._lock:
+            if self.postgres:
+                with self._conn.transaction():
+                    yield Tx(self._conn, postgres=True)
+                return
+            self._conn.execute("BEGIN")
+            try:
+                yield Tx(self._conn, postgres=False)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def tracked_position(self, projection: str, node: str) -> int:
+        with self.transaction() as tx:
+            row = tx.query_one(
+                "SELECT position FROM projection_tracking WHERE projection = ? AND node = ?", (projection, node)
+            )
+        return int(row["position"]) if row else 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _connect_postgres(store_url: str) -> psycopg.Connection[Any]:
+    """Connects; a `?schema=NAME` parameter becomes the connection's search_path."""
+    url = urlparse(store_url)
+    query = parse_qs(url.query)
+    schema = query.pop("schema", [None])[0]
+    conninfo = urlunparse(url._replace(query=urlencode(query, doseq=True)))
+    options = {"options": f"-c search_path={schema}"} if schema else {}
+    return psycopg.connect(conninfo, autocommit=True, row_factory=dict_row, **options)

@@ -1,0 +1,183 @@
+"""The projector on a real embedded nats-server and a real view store (SQLite file, PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.js.api import AckPolicy
+
+from domain.envelope import Envelope, stream_name
+from handlers.projector import Projector
+from handlers.relay import ensure_stream
+from projections.base import digest, rebuild
+from projections.case_board import CaseBoard, get_case
+from projections.store import ViewStore
+from tests.projections.history import NODE, History, ignored_event, poison_event
+
+
+@pytest.fixture
+def history(tmp_path: Path, registry):
+    built = History(tmp_path / "events", registry)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def views(tmp_path: Path, store_url: str | None):
+    store = ViewStore.open(store_url, tmp_path / "views")
+    store.install(CaseBoard())
+    yield store
+    store.close()
+
+
+@pytest.fixture
+async def js(nats_server) -> AsyncIterator:
+    nc = await nats.connect(nats_server.url)
+    context = nc.jetstream()
+    await ensure_stream(context, NODE)
+    yield context
+    await nc.close()
+
+
+@contextlib.asynccontextmanager
+async def running(js, views, delays=(0.05, 0.1)) -> AsyncIterator[Projector]:
+    projector = Projector(js, views, CaseBoard(), NODE, batch=50, max_deliver=3, delays=delays)
+    task = asyncio.create_task(projector.run())
+    try:
+        yield projector
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def publish(js, envelope: Envelope, msg_id: str | None = None) -> None:
+    await js.publish(
+        envelope.subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": msg_id or envelope.message_id}
+    )
+
+
+def dead_letters(views: ViewStore) -> list[dict]:
+    with views.transaction() as tx:
+        return tx.query("SELECT node, position, subject, message, error FROM dead_letters ORDER BY position")
+
+
+async def test_board_shows_published_events(history, views, js):
+    case_id = history.propose()
+    history.approve(case_id)
+    async with running(js, views) as projector:
+        for envelope in history.envelopes():
+            await publish(js, envelope)
+
+        assert await projector.wait_for(2, timeout=10)
+    assert get_case(views, case_id)["state"] == "approved"
+
+
+async def test_redelivered_message_has_no_second_effect(history, views, js):
+    case_id = history.propose()
+    history.approve(case_id)
+    proposed, approved = history.envelopes()
+    async with running(js, views) as projector:
+        await publish(js, proposed)
+        await publish(js, approved)
+        await publish(js, proposed, msg_id="again")  # past the stream's de-duplication: delivered twice
+        await publish(js, ignored_event(approved))
+
+        assert await projector.wait_for(approved.position + 1, timeout=10)
+    assert get_case(views, case_id)["state"] == "approved"
+    assert dead_letters(views) == []
+
+
+async def test_poison_message_is_dead_lettered_after_bounded_redelivery_and_the_next_applies(history, views, js):
+    history.propose()
+    (proposed,) = history.envelopes()
+    poison = poison_event(proposed)
+    next_case = history.propose()
+    after = history.envelopes(proposed.position)[0].model_copy(update={"position": poison.position + 1})
+    async with running(js, views) as projector:
+        for envelope in (proposed, poison, after):
+            await publish(js, envelope)
+
+        assert await projector.wait_for(after.position, timeout=10)
+    (letter,) = dead_letters(views)
+    assert (letter["position"], letter["subject"]) == (poison.position, poison.subject)
+    assert "KeyError" in letter["error"]
+    assert get_case(views, next_case) is not None
+
+
+async def test_message_published_while_a_poison_one_waits_for_retry_is_not_applied_before_it(history, views, js):
+    history.propose()
+    (proposed,) = history.envelopes()
+    poison = poison_event(proposed)
+    history.propose()
+    after = history.envelopes(proposed.position)[0].model_copy(update={"position": poison.position + 1})
+    async with running(js, views, delays=(0.3, 0.3)) as projector:
+        await publish(js, proposed)
+        await publish(js, poison)
+        assert await projector.wait_for(proposed.position, timeout=10)  # the poison one now waits for its retry
+        await publish(js, after)
+
+        assert await projector.wait_for(after.position, timeout=10)
+    # Had `after` been applied first, the tracking would have skipped the poison message silently.
+    assert [letter["position"] for letter in dead_letters(views)] == [poison.position]
+
+
+async def test_message_that_is_no_envelope_is_dead_lettered_and_the_next_applies(history, views, js):
+    case_id = history.propose()
+    (proposed,) = history.envelopes()
+    async with running(js, views) as projector:
+        await js.publish(f"ducha.{NODE}.evt.case.CaseProposed", b"not json", headers={"Nats-Msg-Id": f"{NODE}:0"})
+        await publish(js, proposed)
+
+        assert await projector.wait_for(proposed.position, timeout=10)
+    assert [letter["message"] for letter in dead_letters(views)] == ["not json"]
+    assert get_case(views, case_id) is not None
+
+
+async def test_wait_for_answers_false_when_the_position_is_not_applied_in_time(views, js):
+    async with running(js, views) as projector:
+        assert await projector.wait_for(1, timeout=0.2) is False
+
+
+async def test_consumer_is_durable_with_explicit_acks_and_bounded_redelivery(views, js):
+    async with running(js, views) as projector:
+        await projector.wait_for(1, timeout=0.2)
+    info = await js.consumer_info(stream_name(NODE), "case_board")
+    assert (info.config.durable_name, info.config.ack_policy) == ("case_board", AckPolicy.EXPLICIT)
+    assert 0 < info.config.max_deliver < 100 and info.config.max_ack_pending == 50
+
+
+async def test_restarted_projector_resumes_after_what_it_applied(history, views, js):
+    first = history.propose()
+    async with running(js, views) as projector:
+        await publish(js, history.envelopes()[0])
+        assert await projector.wait_for(1, timeout=10)
+    history.approve(first)
+    await publish(js, history.envelopes()[1])
+
+    async with running(js, views) as projector:
+        assert projector.position == 1
+        assert await projector.wait_for(2, timeout=10)
+    assert get_case(views, first)["state"] == "approved"
+
+
+async def test_view_rebuilt_from_the_event_store_has_the_digest_of_the_live_view(history, views, js, tmp_path):
+    for n in range(3):
+        case_id = history.propose(title=f"事项{n}")
+        (history.approve if n % 2 else history.reject)(case_id)
+    async with running(js, views) as projector:
+        for envelope in history.envelopes():
+            await publish(js, envelope)
+        assert await projector.wait_for(history.reader.last_position(), timeout=10)
+    rebuilt = ViewStore.open(None, tmp_path / "rebuilt")
+    rebuilt.install(CaseBoard())
+
+    rebuild(rebuilt, CaseBoard(), history.reader.iter_envelopes())
+
+    assert digest(rebuilt, CaseBoard()) == digest(views, CaseBoard())
+    rebuilt.close()
