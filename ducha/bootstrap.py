@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import nats
 import structlog
@@ -30,6 +31,9 @@ from projections.case_board import CaseBoard
 from projections.store import ViewStore
 
 log = structlog.get_logger(__name__)
+
+# Every projection of a node, by name: what `ducha projections rebuild|digest` can name.
+PROJECTIONS = {"case_board": CaseBoard}
 
 
 @dataclass
@@ -125,3 +129,28 @@ def bootstrap(
         cases=CaseCommands(writer, registry, clock),
         case_board=case_board,
     )
+
+
+@dataclass
+class OfflineNode:
+    """The store and the views of a node without its bus: for rebuilds, digests and audits."""
+
+    settings: Settings
+    app: DuchaApplication
+    reader: EventReader
+    views: ViewStore
+    projections: dict[str, Any]
+
+    def close(self) -> None:
+        self.views.close()
+        self.app.close()
+
+
+def bootstrap_offline(settings: Settings) -> OfflineNode:
+    """Opens a node's store and views only (the node itself should be stopped for a rebuild)."""
+    app = open_store(settings.store_url, settings.data_dir)
+    views = ViewStore.open(settings.store_url, settings.data_dir)
+    projections = {name: factory() for name, factory in PROJECTIONS.items()}
+    for projection in projections.values():
+        views.install(projection)
+    return OfflineNode(settings, app, EventReader(app, settings.node), views, projections)
