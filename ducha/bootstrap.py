@@ -18,13 +18,17 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from domain.units import UnitRegistry
+from ducha.audit.chain import Auditor
+from ducha.audit.checkpoints import AuditStore
 from ducha.clock import Clock, SystemClock
 from ducha.commands import CaseCommands
 from ducha.embedded_nats import EmbeddedNats
+from ducha.keys import NodeKey
 from ducha.settings import Settings
 from ducha.store import DuchaApplication, EventReader, open_store
 from ducha.units import load_registry
 from ducha.writer import Writer
+from handlers.checkpointer import Checkpointer
 from handlers.projector import Projector
 from handlers.relay import Relay, ensure_stream
 from projections.case_board import CaseBoard
@@ -49,6 +53,9 @@ class Node:
     views: ViewStore
     cases: CaseCommands
     case_board: CaseBoard
+    key: NodeKey
+    audit_store: AuditStore
+    checkpointer: Checkpointer
     embedded_nats: EmbeddedNats | None = None
     nc: NatsClient | None = None
     js: JetStreamContext | None = None
@@ -80,6 +87,7 @@ class Node:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
         for name, projector in self.projectors.items():
             self._tasks.append(asyncio.create_task(projector.run(), name=f"projector:{name}"))
+        self._tasks.append(asyncio.create_task(self.checkpointer.run(), name="checkpointer"))
         log.info("node started", node=self.settings.node, nats=self.nats_url)
 
     async def stop(self) -> None:
@@ -94,6 +102,8 @@ class Node:
                 await self.nc.drain()
             self.nc = None
         self.writer.stop()
+        await self.checkpointer.seal()  # the shutdown checkpoint
+        self.audit_store.close()
         if self.embedded_nats is not None:
             await asyncio.to_thread(self.embedded_nats.stop)
             self.embedded_nats = None
@@ -118,16 +128,23 @@ def bootstrap(
     views = ViewStore.open(settings.store_url, settings.data_dir)
     case_board = CaseBoard()
     views.install(case_board)
+    reader = EventReader(app, settings.node)
+    key = NodeKey.load_or_create(settings.data_dir)
+    audit_store = AuditStore.open(settings.store_url, settings.data_dir)
+    auditor = Auditor(reader, key, audit_store, clock)
     return Node(
         settings=settings,
         registry=registry,
         clock=clock,
         app=app,
-        reader=EventReader(app, settings.node),
+        reader=reader,
         writer=writer,
         views=views,
         cases=CaseCommands(writer, registry, clock),
         case_board=case_board,
+        key=key,
+        audit_store=audit_store,
+        checkpointer=Checkpointer(auditor, every=settings.checkpoint_every),
     )
 
 

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     jetstream_sync: JetStreamSync = Field(JetStreamSync.ALWAYS, description="The embedded server's JetStream sync_interval.")
     units_file: Path | None = Field(None, description="The unit registry to load; unset = the bundled Jilin sample.")
     token_ttl_hours: int = Field(12, description="Lifetime of a token issued by `ducha token issue`.")
+    checkpoint_every: int = Field(1000, description="Sign an audit checkpoint after this many new events.")
     log_json: bool = Field(True, description="Structured logs as JSON lines (false: human-readable).")
 
     @property
