@@ -1,8 +1,12 @@
 """The supervision case (督查事项): one supervision matter from its proposal to its closure.
 
 This module holds steps 1–2 of DOMAIN.md's lifecycle: proposal (立项) and the decision on
-it (approval 同意 / rejection). Article numbers are those of the Government Supervision
-Work Regulations (《政府督查工作条例》).
+it (approval 同意 / rejection), and composes the aggregate from one mixin per later part:
+filing, plan, recusal, merging and notice (`planning`), the work and the report (`work`),
+conclusion and review (`conclusion`), rectification and closure (`rectification`), and
+the use of results (`results`). Every event is nested in `Case` (its topic and its subject
+name the case), in lifecycle order below. Article numbers are those of the Government
+Supervision Work Regulations (《政府督查工作条例》).
 """
 
 from __future__ import annotations
@@ -15,8 +19,19 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor, Role
-from domain.errors import ActDateInvalid, ActNotAllowed, InvalidCommand, WrongState
+from domain.case_base import CaseState, Sponsor, check_act_date
+from domain.conclusion import Conclusions, ReviewOutcome
+from domain.errors import ActNotAllowed, InvalidCommand
+from domain.planning import Planning
+from domain.rectification import Rectification, Requirement, RequirementStatus
+from domain.results import DocumentAction, ReferralTo, Results
 from domain.units import UnitRegistry
+from domain.work import Work
+
+__all__ = [
+    "Case", "CaseState", "CaseType", "DocumentAction", "Method", "ReferralTo", "Requirement",
+    "RequirementStatus", "ReviewOutcome", "Sponsor", "Topic", "check_act_date",
+]
 
 
 class CaseType(StrEnum):
@@ -27,13 +42,6 @@ class CaseType(StrEnum):
     INCIDENT = "incident"  # 事件调查
     ROUTINE = "routine"  # 日常督办
     LEAD_VERIFICATION = "lead-verification"  # 线索核查
-
-
-class Sponsor(StrEnum):
-    """In whose name the case runs (Art. 7 and 11)."""
-
-    GOVERNMENT = "government"  # 以政府名义
-    DEPARTMENT = "department"  # 部门专项督查
 
 
 class Topic(StrEnum):
@@ -65,23 +73,7 @@ class Method(StrEnum):
     ONLINE = "online"  # 互联网+督查
 
 
-class CaseState(StrEnum):
-    """Where the case stands in its lifecycle."""
-
-    PROPOSED = "proposed"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
-def check_act_date(on: date, now: datetime, not_before: date | None = None) -> None:
-    """Raised when `on` lies in the future, or before the act it depends on (DOMAIN.md "Time")."""
-    if on > now.date():
-        raise ActDateInvalid(f"the act's date {on} lies in the future (today is {now.date()})")
-    if not_before is not None and on < not_before:
-        raise ActDateInvalid(f"the act's date {on} lies before the act it depends on ({not_before})")
-
-
-class Case(Aggregate):
+class Case(Planning, Work, Conclusions, Rectification, Results, Aggregate):
     """A supervision case. Its events are its history; its attributes are their fold."""
 
     class CaseProposed(Aggregate.Created):
@@ -116,6 +108,7 @@ class Case(Aggregate):
             case.window = (self.window_start, self.window_end)
             case.proposed_on = self.on
             case.decided_on = None
+            case.start_fold()
 
     class CaseApproved(Aggregate.Event):
         """Step 2: the competent authority of the same level approves the case."""
@@ -138,6 +131,43 @@ class Case(Aggregate):
         def apply(self, case: Case) -> None:
             case._state = CaseState.REJECTED
             case.decided_on = self.on
+
+    # Steps 3–13, defined beside their commands; named here so that each is `Case.<Event>`.
+    CaseFiled = Planning.CaseFiled
+    PlanAdopted = Planning.PlanAdopted
+    PlanAmended = Planning.PlanAmended
+    SupervisorRecused = Planning.SupervisorRecused
+    CasesMerged = Planning.CasesMerged
+    TargetsNotified = Planning.TargetsNotified
+    SiteVisitConducted = Work.SiteVisitConducted
+    SelfInspectionSubmitted = Work.SelfInspectionSubmitted
+    FindingRecorded = Work.FindingRecorded
+    EvidenceAttached = Work.EvidenceAttached
+    EvaluationSubmitted = Work.EvaluationSubmitted
+    SurveyResultRecorded = Work.SurveyResultRecorded
+    TalkHeld = Work.TalkHeld
+    ReportSubmitted = Work.ReportSubmitted
+    ConclusionIssued = Conclusions.ConclusionIssued
+    ConclusionDelivered = Conclusions.ConclusionDelivered
+    ReviewRequested = Conclusions.ReviewRequested
+    ReviewDecided = Conclusions.ReviewDecided
+    RectificationReported = Rectification.RectificationReported
+    RectificationCompleted = Rectification.RectificationCompleted
+    RectificationVerified = Rectification.RectificationVerified
+    RectificationReturned = Rectification.RectificationReturned
+    RectificationOverdue = Rectification.RectificationOverdue
+    TargetUrged = Rectification.TargetUrged
+    CommendationProposed = Results.CommendationProposed
+    Commended = Results.Commended
+    CriticismProposed = Results.CriticismProposed
+    Criticized = Results.Criticized
+    AccountabilityProposed = Results.AccountabilityProposed
+    AccountabilityReferred = Results.AccountabilityReferred
+    FaultTolerated = Results.FaultTolerated
+    PerformanceDeducted = Results.PerformanceDeducted
+    DocumentRevisionProposed = Results.DocumentRevisionProposed
+    LeadReferred = Results.LeadReferred
+    CaseClosed = Rectification.CaseClosed
 
     # ---- commands ---------------------------------------------------------------------
 
@@ -235,11 +265,6 @@ class Case(Aggregate):
         if end < start:
             raise InvalidCommand(f"the planned window ends ({end}) before it starts ({start})")
 
-    def check_state(self, expected: CaseState, act: str) -> None:
-        """Raised when the act does not fit the present state (nothing happens before approval)."""
-        if self.state is not expected:
-            raise WrongState(f"cannot {act} a case that is {self.state.value}")
-
     def check_approver(self, actor: Actor, registry: UnitRegistry) -> None:
         """Raised unless the approver is the same level's `leader` for a government case (Art. 11;
         the notice: 主要领导同意) or the same level's `government` for a department case (Art. 7;
@@ -251,6 +276,22 @@ class Case(Aggregate):
             raise ActNotAllowed(f"a case of level {self.level} is decided at that level, not by {actor.unit}")
 
     # ---- fold -------------------------------------------------------------------------
+
+    def start_fold(self) -> None:
+        """The empty state of steps 3–13, set when the case is proposed."""
+        self.filed_on: date | None = None
+        self.merged_into: str | None = None
+        self.plan: dict | None = None
+        self.planned_on: date | None = None
+        self.reported_on: date | None = None
+        self.recused: dict[str, set[str]] = {}
+        self.notified: dict[str, date] = {}
+        self.visited: dict[str, date] = {}
+        self.findings: dict[str, str] = {}
+        self.conclusions: dict[str, dict] = {}
+        self.requirements: dict[str, Requirement] = {}
+        self.urged: dict[str, date] = {}
+        self.proposals: dict[str, dict] = {}
 
     @property
     def state(self) -> CaseState:
