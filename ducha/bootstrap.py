@@ -17,9 +17,11 @@ import structlog
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
+from domain.policy import Policy
 from domain.units import UnitRegistry
 from ducha.audit.chain import Auditor
 from ducha.audit.checkpoints import AuditStore
+from ducha.calendar import OfficialCalendar
 from ducha.clock import Clock, SystemClock
 from ducha.commands import CaseCommands
 from ducha.embedded_nats import EmbeddedNats
@@ -47,6 +49,8 @@ class Node:
     settings: Settings
     registry: UnitRegistry
     clock: Clock
+    calendar: OfficialCalendar
+    policy: Policy
     app: DuchaApplication
     reader: EventReader
     writer: Writer
@@ -117,12 +121,15 @@ def bootstrap(
     *,
     clock: Clock | None = None,
     registry: UnitRegistry | None = None,
+    policy: Policy | None = None,
 ) -> Node:
     """Builds a node; tests pass their own settings, clock or registry."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = registry or load_registry(settings.units_file)
     clock = clock or SystemClock()
+    policy = policy or Policy()
+    calendar = OfficialCalendar()
     app = open_store(settings.store_url, settings.data_dir)
     writer = Writer(app)
     views = ViewStore.open(settings.store_url, settings.data_dir)
@@ -136,11 +143,13 @@ def bootstrap(
         settings=settings,
         registry=registry,
         clock=clock,
+        calendar=calendar,
+        policy=policy,
         app=app,
         reader=reader,
         writer=writer,
         views=views,
-        cases=CaseCommands(writer, registry, clock),
+        cases=CaseCommands(writer, registry, clock, calendar, policy),
         case_board=case_board,
         key=key,
         audit_store=audit_store,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -28,14 +28,20 @@ from ducha.store import DuchaApplication
 
 log = structlog.get_logger(__name__)
 
-Act = Callable[[Aggregate | None], Aggregate]
+# An act gets the loaded aggregate (None to create one) and any others the command names,
+# calls one domain method, and returns what it changed: the primary aggregate first.
+Act = Callable[..., Aggregate | Sequence[Aggregate]]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a committed command answers with: the aggregate as saved and its last event's position."""
+    """What a committed command answers with: the aggregate, its version and state as this
+    command left them (a later command of the same group may change the object further),
+    and the position of the command's last event (0 when it recorded none)."""
 
     aggregate: Aggregate
+    version: int
+    state: object
     position: int
 
 
@@ -44,8 +50,11 @@ class _Work:
     aggregate_id: UUID | None
     act: Act
     expected_version: int | None
+    others: tuple[UUID, ...] = ()
     future: Future[Outcome] = field(default_factory=Future)
-    version_after: int = 0
+    changed: list[Aggregate] = field(default_factory=list)
+    versions: list[tuple[UUID, int]] = field(default_factory=list)
+    state: object = None
 
 
 _STOP = object()
@@ -76,13 +85,17 @@ class Writer:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def submit(self, aggregate_id: UUID | None, act: Act, expected_version: int | None = None) -> Future[Outcome]:
-        work = _Work(aggregate_id, act, expected_version)
+    def submit(
+        self, aggregate_id: UUID | None, act: Act, expected_version: int | None = None, others: Sequence[UUID] = ()
+    ) -> Future[Outcome]:
+        work = _Work(aggregate_id, act, expected_version, tuple(others))
         self._queue.put(work)
         return work.future
 
-    async def execute(self, aggregate_id: UUID | None, act: Act, expected_version: int | None = None) -> Outcome:
-        return await asyncio.wrap_future(self.submit(aggregate_id, act, expected_version))
+    async def execute(
+        self, aggregate_id: UUID | None, act: Act, expected_version: int | None = None, others: Sequence[UUID] = ()
+    ) -> Outcome:
+        return await asyncio.wrap_future(self.submit(aggregate_id, act, expected_version, others))
 
     def execute_sync(self, aggregate_id: UUID | None, act: Act, expected_version: int | None = None) -> Outcome:
         return self.submit(aggregate_id, act, expected_version).result()
@@ -108,32 +121,37 @@ class Writer:
 
     def _commit_group(self, batch: list[_Work]) -> None:
         staged: dict[UUID, Aggregate] = {}
-        accepted: list[tuple[_Work, Aggregate]] = []
+        accepted: list[_Work] = []
         for work in batch:
             try:
-                aggregate = self._act(work, staged)
+                self._act(work, staged)
             except Exception as error:  # a refused command answers its caller alone
                 work.future.set_exception(error)
                 continue
-            staged[aggregate.id] = aggregate
-            accepted.append((work, aggregate))
+            staged.update((aggregate.id, aggregate) for aggregate in work.changed)
+            accepted.append(work)
         if not accepted:
             return
         try:
             positions = self._save(list(staged.values()))
         except (RecordConflictError, IntegrityError):
             log.info("group commit conflicted, committing one by one", size=len(accepted))
-            for work, _ in accepted:
+            for work in accepted:
                 self._commit_alone(work)
             return
         except Exception as error:
-            for work, _ in accepted:
+            for work in accepted:
                 work.future.set_exception(error)
             return
-        for work, aggregate in accepted:
-            work.future.set_result(Outcome(aggregate, positions[(aggregate.id, work.version_after)]))
+        for work in accepted:
+            work.future.set_result(self._outcome(work, positions))
 
-    def _act(self, work: _Work, staged: dict[UUID, Aggregate]) -> Aggregate:
+    def _act(self, work: _Work, staged: dict[UUID, Aggregate]) -> None:
+        """Runs the work's act on the aggregates as staged in this group (or freshly loaded).
+
+        The domain's promise makes this safe: a command method either raises before it
+        records anything, or records its events; it never leaves an aggregate half-changed.
+        """
         current = None
         if work.aggregate_id is not None:
             current = staged.get(work.aggregate_id) or self._load(work.aggregate_id)
@@ -141,9 +159,17 @@ class Writer:
                 raise VersionConflict(
                     f"expected version {work.expected_version}, the present version is {current.version}"
                 )
-        aggregate = work.act(current)
-        work.version_after = aggregate.version
-        return aggregate
+        others = [staged.get(other) or self._load(other) for other in work.others]
+        result = work.act(current, *others)
+        work.changed = [result] if isinstance(result, Aggregate) else list(result)
+        work.versions = [(aggregate.id, aggregate.version) for aggregate in work.changed]
+        work.state = getattr(work.changed[0], "state", None)
+
+    @staticmethod
+    def _outcome(work: _Work, positions: dict[tuple[UUID, int], int]) -> Outcome:
+        """The primary aggregate and the position of the last event the work recorded (0: none)."""
+        mine = [positions.get(version, 0) for version in work.versions]
+        return Outcome(work.changed[0], work.versions[0][1], work.state, max(mine, default=0))
 
     def _load(self, aggregate_id: UUID) -> Aggregate:
         try:
@@ -165,8 +191,8 @@ class Writer:
     def _commit_alone(self, work: _Work) -> None:
         for attempt in (1, 2):
             try:
-                aggregate = self._act(work, {})
-                positions = self._save([aggregate])
+                self._act(work, {})
+                positions = self._save(work.changed)
             except (RecordConflictError, IntegrityError):
                 if attempt == 2:
                     work.future.set_exception(VersionConflict("the object was changed concurrently; try again"))
@@ -174,5 +200,5 @@ class Writer:
             except Exception as error:
                 work.future.set_exception(error)
             else:
-                work.future.set_result(Outcome(aggregate, positions[(aggregate.id, work.version_after)]))
+                work.future.set_result(self._outcome(work, positions))
             return
