@@ -98,6 +98,10 @@ class Node:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
+            # nats-py swallows a CancelledError that lands in its flush (e.g. during
+            # pull_subscribe), so one cancel() may be lost: cancel until the task is done.
+            while not (await asyncio.wait({task}, timeout=1.0))[0]:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()

@@ -1,0 +1,71 @@
+"""The HTTP API of a node: `create_app(node)` builds it; nothing is built at import time.
+
+The node comes in as an argument and lives on `app.state`; routes get it by dependency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from api import case_commands, case_queries, ops
+from api.access_log import AccessLog
+from api.auth import TokenVerifier
+from api.problems import install_problem_handlers, move_problem_schemas
+from ducha.bootstrap import Node
+from ducha.keys import NodeKey
+from ducha.tokens import RevocationList
+
+
+def _lifespan(node: Node):
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # A node started by its owner (a test fixture, an embedding process) is left to it.
+        started_here = node.nc is None
+        if started_here:
+            await node.start()
+        try:
+            yield
+        finally:
+            if started_here:
+                await node.stop()
+
+    return lifespan
+
+
+def create_app(node: Node) -> FastAPI:
+    """The FastAPI application serving `node`."""
+    app = FastAPI(
+        title="ducha (督查)",
+        summary="Government supervision work, event-sourced, one node per level.",
+        version="0.1.0",
+        lifespan=_lifespan(node),
+    )
+    app.state.node = node
+    app.state.tokens = TokenVerifier(
+        key=NodeKey.load_or_create(node.settings.data_dir),
+        node=node.settings.node,
+        revoked=RevocationList(node.settings.data_dir),
+        registry=node.registry,
+    )
+    install_problem_handlers(app)
+    app.include_router(case_commands.router)
+    app.include_router(case_queries.router)
+    app.include_router(ops.router)
+    app.add_middleware(AccessLog)
+    _problem_openapi(app)
+    return app
+
+
+def _problem_openapi(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = move_problem_schemas(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

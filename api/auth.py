@@ -1,0 +1,54 @@
+"""Authentication: `Authorization: Bearer <token>` becomes the Actor (单位, role, person).
+
+The token is verified against the node's key, its code (audience) and the revocation
+list (see `ducha/tokens.py`). No token, or a bad one, answers 401 as a problem. The actor
+is also left on the request's state for the access log (which never logs the token).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import unauthenticated
+from domain.actor import Actor
+from domain.units import UnitRegistry
+from ducha.keys import NodeKey
+from ducha.tokens import RevocationList, TokenRefused, verify_token
+
+# auto_error=False: a missing token is answered by our own 401 problem, not FastAPI's.
+_bearer = HTTPBearer(auto_error=False, description="A token issued by `ducha token issue`.")
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    """Everything needed to check a node's tokens."""
+
+    key: NodeKey
+    node: str
+    revoked: RevocationList
+    registry: UnitRegistry
+
+    def actor_of(self, token: str) -> Actor:
+        return verify_token(self.key, self.node, token, self.revoked, registry=self.registry)
+
+
+def current_actor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
+    """The authenticated actor of the request; 401 problem when there is none."""
+    if credentials is None:
+        raise unauthenticated("send Authorization: Bearer <token>", token_presented=False)
+    verifier: TokenVerifier = request.app.state.tokens
+    try:
+        actor = verifier.actor_of(credentials.credentials)
+    except TokenRefused as refused:
+        raise unauthenticated(f"the token is refused: {refused}", token_presented=True) from None
+    request.state.actor = actor
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -1,0 +1,17 @@
+"""Dependencies: the node and the token verifier come from the app's state, never a global."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ducha.bootstrap import Node
+
+
+def get_node(request: Request) -> Node:
+    """The node this app serves (set by `create_app`)."""
+    return request.app.state.node
+
+
+NodeDep = Annotated[Node, Depends(get_node)]

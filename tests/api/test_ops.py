@@ -1,0 +1,67 @@
+"""Operations endpoints: liveness, readiness, metrics, the access log, unknown routes."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+from structlog.testing import capture_logs
+
+from tests.api.builders import AGENCY
+
+
+def _propose_ok(metrics_text: str) -> float:
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name == "ducha_commands_total" and sample.labels == {"command": "propose", "outcome": "ok"}:
+                return sample.value
+    return 0.0
+
+
+async def test_healthz_answers_ok(client):
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+
+
+async def test_readyz_answers_200_when_running(client):
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["nats"]["ok"] is True
+
+
+async def test_readyz_answers_503_when_nats_is_disconnected(client, node):
+    await node.nc.close()
+
+    response = await client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["type"] == "urn:ducha:problem:not-ready"
+    assert response.json()["checks"]["nats"]["ok"] is False
+
+
+async def test_metrics_count_the_commands(client, propose):
+    before = _propose_ok((await client.get("/metrics")).text)
+
+    await propose()
+
+    assert _propose_ok((await client.get("/metrics")).text) == before + 1
+
+
+async def test_access_log_names_the_actor_and_never_the_token(client, auth):
+    headers = auth(AGENCY)
+    with capture_logs() as logs:
+        await client.get("/v1/cases", headers=headers)
+
+    line = next(entry for entry in logs if entry["event"] == "request")
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/v1/cases", 200)
+    assert (line["unit"], line["role"]) == ("220000-DCS", "agency")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    assert not any(token in str(value) for entry in logs for value in entry.values())
+
+
+async def test_unknown_route_is_a_not_found_problem(client):
+    response = await client.get("/v1/nothing-here")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:ducha:problem:not-found"
