@@ -26,9 +26,11 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from domain.envelope import Envelope, stream_name
+from handlers.relay import RelayError, position_of
 from ducha.metrics import DEAD_LETTERS, PROJECTION_APPLIED, PROJECTION_LAG, PROJECTION_POSITION
 from projections.base import Poisoned, Tracking, apply_one, dead_letter_envelope, describe, record_dead_letter
 from projections.store import Projection, ViewStore
@@ -139,11 +141,41 @@ def _decode(tx: Any, projection: str, delivery: Delivery) -> Envelope | None:
         return None
 
 
-def consumer_config(name: str, node: str, batch: int, max_deliver: int) -> ConsumerConfig:
-    """The projection's durable pull consumer: explicit acks, bounded redelivery with back-off."""
+async def first_sequence_after(js: JetStreamContext, node: str, position: int) -> int:
+    """The stream sequence of the first message past `position` (the last sequence + 1 when none).
+
+    The relay keeps the stream in position order, so a binary search over a few direct
+    gets finds it, however long the history. A message without a position (not put there
+    by the relay) makes the search unsound: then everything is delivered again and the
+    tracking skips what was applied.
+    """
+    info = await js.stream_info(stream_name(node))
+    low, high = info.state.first_seq, info.state.last_seq + 1
+    if not info.state.messages:
+        return high
+    while low < high:
+        middle = (low + high) // 2
+        message = await js.get_msg(stream_name(node), seq=middle)
+        try:
+            found = position_of(message.headers or {})
+        except RelayError:
+            return info.state.first_seq
+        if found > position:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def consumer_config(name: str, node: str, batch: int, max_deliver: int, start: int = 1) -> ConsumerConfig:
+    """The projection's durable pull consumer: explicit acks, bounded redelivery with back-off.
+
+    It starts at stream sequence `start`: the first message the view has not applied.
+    """
     return ConsumerConfig(
         durable_name=name,
-        deliver_policy=DeliverPolicy.ALL,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+        opt_start_seq=max(start, 1),
         ack_policy=AckPolicy.EXPLICIT,
         ack_wait=ACK_WAIT,
         max_deliver=max_deliver * SERVER_MAX_DELIVER_FACTOR,
@@ -190,7 +222,14 @@ class Projector:
     async def run(self) -> None:
         """Fetches and projects batches until cancelled."""
         name = self.projection.name
-        config = consumer_config(name, self.node, self.batch, self.max_deliver)
+        start = await first_sequence_after(self.js, self.node, self.position)
+        # The view's own tracking is the truth, the consumer only a cursor: it is made anew at
+        # every start from that tracking. A consumer kept from before a crash would first
+        # redeliver, after ack_wait, the batch that was in flight, behind newer messages that
+        # the tracking would then have moved past.
+        with contextlib.suppress(NotFoundError):
+            await self.js.delete_consumer(stream_name(self.node), name)
+        config = consumer_config(name, self.node, self.batch, self.max_deliver, start)
         sub = await self.js.pull_subscribe(
             config.filter_subject, durable=name, stream=stream_name(self.node), config=config
         )

@@ -166,6 +166,24 @@ async def test_restarted_projector_resumes_after_what_it_applied(history, views,
     assert get_case(views, first)["state"] == "approved"
 
 
+async def test_batch_left_unacked_by_a_crashed_projector_is_applied_before_newer_messages(history, views, js):
+    cases = [history.propose() for _ in range(4)]
+    envelopes = history.envelopes()
+    async with running(js, views) as projector:
+        await publish(js, envelopes[0])
+        assert await projector.wait_for(1, timeout=10)
+    # a projector fetches positions 2 and 3 and dies before it commits or acks them
+    for envelope in envelopes[1:3]:
+        await publish(js, envelope)
+    crashed = await js.pull_subscribe("ducha.220000.evt.>", durable="case_board", stream=stream_name(NODE))
+    assert len(await crashed.fetch(2, timeout=5)) == 2
+    await publish(js, envelopes[3])
+
+    async with running(js, views) as projector:
+        assert await projector.wait_for(4, timeout=10)
+    assert all(get_case(views, case_id) is not None for case_id in cases)
+
+
 async def test_view_rebuilt_from_the_event_store_has_the_digest_of_the_live_view(history, views, js, tmp_path):
     for n in range(3):
         case_id = history.propose(title=f"事项{n}")
