@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from api import case_commands, case_queries, ops
 from api.access_log import AccessLog
+from api.limits import Limits
 from api.auth import TokenVerifier
 from api.problems import install_problem_handlers, move_problem_schemas
 from ducha.bootstrap import Node
@@ -55,6 +56,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(case_commands.router)
     app.include_router(case_queries.router)
     app.include_router(ops.router)
+    app.add_middleware(Limits, max_body=node.settings.max_body_bytes, rate=node.settings.rate_limit)
     app.add_middleware(AccessLog)
     _problem_openapi(app)
     return app

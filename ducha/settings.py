@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,15 @@ class JetStreamSync(StrEnum):
 
     ALWAYS = "always"
     DEFAULT = "default"
+
+
+class Environment(StrEnum):
+    """Where a node runs. Only a development node lets its clock be set (DOMAIN.md "Time": in
+    production nothing can move it); production is the default so that a deployment that
+    forgets to say is safe."""
+
+    PRODUCTION = "production"
+    DEVELOPMENT = "development"
 
 
 class Settings(BaseSettings):
@@ -41,8 +50,26 @@ class Settings(BaseSettings):
     jetstream_sync: JetStreamSync = Field(JetStreamSync.ALWAYS, description="The embedded server's JetStream sync_interval.")
     units_file: Path | None = Field(None, description="The unit registry to load; unset = the bundled Jilin sample.")
     token_ttl_hours: int = Field(12, description="Lifetime of a token issued by `ducha token issue`.")
+    max_body_bytes: int = Field(1_048_576, description="Largest request body the API accepts (413 above).")
+    rate_limit: str = Field(
+        "50/second;2000/minute", description="Requests per bearer token (or client address), `limits` notation; empty = off."
+    )
     checkpoint_every: int = Field(1000, description="Sign an audit checkpoint after this many new events.")
     log_json: bool = Field(True, description="Structured logs as JSON lines (false: human-readable).")
+    environment: Environment = Field(Environment.PRODUCTION, description="production or development (only the latter may set the clock).")
+    clock: AwareDatetime | None = Field(
+        None, description="Set the node's clock to this moment, e.g. 2026-12-01T09:00:00+08:00 (development only)."
+    )
+    clock_interval: float = Field(60.0, gt=0, description="Seconds between the clock's ticks (overdue, urging).")
+
+    @model_validator(mode="after")
+    def _clock_only_in_development(self) -> Settings:
+        if self.clock is not None and self.environment is not Environment.DEVELOPMENT:
+            raise ValueError(
+                f"DUCHA_CLOCK is set ({self.clock.isoformat()}) but a {self.environment.value} node's clock cannot be "
+                "moved; set DUCHA_ENVIRONMENT=development to run with a set clock"
+            )
+        return self
 
     @property
     def uses_postgres(self) -> bool:
