@@ -15,6 +15,7 @@ URGING_INTERVAL_DAYS = 7  # 催办 no more often than this for the same target
 INSTRUCTION_DAYS_URGENT = 5  # 领导批示 deadlines by urgency
 INSTRUCTION_DAYS_NORMAL = 15
 INSTRUCTION_DAYS_DIFFICULT = 30
+PROGRESS_REPORT_CYCLE_DAYS = 30  # 工作台账: a task reports progress at least this often (每月报送)
 
 
 class Urgency(StrEnum):
@@ -36,6 +37,7 @@ class Policy:
     instruction_days_urgent: int = INSTRUCTION_DAYS_URGENT
     instruction_days_normal: int = INSTRUCTION_DAYS_NORMAL
     instruction_days_difficult: int = INSTRUCTION_DAYS_DIFFICULT
+    progress_report_cycle_days: int = PROGRESS_REPORT_CYCLE_DAYS
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
