@@ -151,6 +151,7 @@ class Case(Planning, Work, Conclusions, Rectification, Results, Aggregate):
     ConclusionDelivered = Conclusions.ConclusionDelivered
     ReviewRequested = Conclusions.ReviewRequested
     ReviewDecided = Conclusions.ReviewDecided
+    ReviewDecisionOverdue = Conclusions.ReviewDecisionOverdue
     RectificationReported = Rectification.RectificationReported
     RectificationCompleted = Rectification.RectificationCompleted
     RectificationVerified = Rectification.RectificationVerified

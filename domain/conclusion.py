@@ -4,7 +4,8 @@ target's review (复核, Art. 17).
 Art. 17 fixes two periods, rules rather than policy: a target applies for review within
 30 days of receiving its conclusion, and the review is decided within 30 days of the
 application. Periods are counted as `domain.calendar.period_end` counts them. While a
-review is open, the affected requirements (整改意见) wait.
+review is open, the affected requirements (整改意见) wait. A review still open after its
+decision day is marked overdue once, by the clock (`mark_review_overdue`).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class Conclusions(CaseRules):
         def apply(self, case: Any) -> None:
             case.conclusions[self.target]["review_requested_on"] = self.on
             case.conclusions[self.target]["review_open"] = True
+            case.conclusions[self.target]["decide_by"] = self.decide_by
 
     class ReviewDecided(Aggregate.Event):
         """Step 10: the review upholds or amends the conclusion; dropped requirements are waived on its grounds."""
@@ -87,11 +89,23 @@ class Conclusions(CaseRules):
         outcome: str
         grounds: str
         requirements: list[dict[str, Any]]
+        late: bool = False
 
         def apply(self, case: Any) -> None:
             case.conclusions[self.target]["review_open"] = False
             if self.outcome == ReviewOutcome.AMENDED.value:
                 case.replace_requirements(self.target, self.requirements, self.grounds)
+
+    class ReviewDecisionOverdue(Aggregate.Event):
+        """Step 10: the clock saw the 30 days of Art. 17 for deciding a review pass with the review open (once)."""
+
+        actor: dict[str, str]
+        on: date
+        target: str
+        decide_by: date
+
+        def apply(self, case: Any) -> None:
+            case.conclusions[self.target]["review_overdue"] = True
 
     # ---- commands ---------------------------------------------------------------------
 
@@ -180,17 +194,39 @@ class Conclusions(CaseRules):
         requested = conclusion["review_requested_on"]
         check_act_date(on, now, not_before=requested)
         shift = policy.shift_period_end_off_holidays
-        self.check_within(period_end(calendar, requested, REVIEW_DECISION_DAYS, shift_off_holidays=shift), on, "decide the review")
+        # Art. 17's 30 days bind the government, not the applicant: a late decision is still
+        # taken (refusing it would leave the review open for ever and the requirements
+        # waiting), and is recorded as late beside the clock's ReviewDecisionOverdue.
+        late = on > period_end(calendar, requested, REVIEW_DECISION_DAYS, shift_off_holidays=shift).on
         outcome = ReviewOutcome(outcome)
         if outcome is ReviewOutcome.UPHELD and requirements:
             raise InvalidCommand("a review that upholds the conclusion does not change its requirements")
         self.check_requirements(requirements, on, replacing=target)
         self._record(
             self.ReviewDecided, actor, on, now, target=target, outcome=outcome.value, grounds=grounds,
-            requirements=[Requirement.payload(r) for r in requirements],
+            requirements=[Requirement.payload(r) for r in requirements], late=late,
         )
 
+    def mark_review_overdue(self, *, actor: Actor, now: datetime, registry: UnitRegistry | None = None) -> list[str]:
+        """The clock's command: marks each open review whose decision period (Art. 17) has passed, once.
+
+        Dated by the node's clock. Returns the targets whose review it marked.
+        """
+        due = [target for target, c in self.conclusions.items() if self.is_review_newly_overdue(c, now.date())]
+        for target in due:
+            self._record(
+                self.ReviewDecisionOverdue, actor, now.date(), now, target=target,
+                decide_by=self.conclusions[target]["decide_by"],
+            )
+        return due
+
     # ---- rules ------------------------------------------------------------------------
+
+    @staticmethod
+    def is_review_newly_overdue(conclusion: dict[str, Any], today: date) -> bool:
+        """True when a review is open past its decision day (Art. 17: 30 days) and not yet marked overdue."""
+        open_review = conclusion.get("review_open", False) and not conclusion.get("review_overdue", False)
+        return open_review and today > conclusion["decide_by"]
 
     def conclusion_of(self, target: str) -> dict[str, Any]:
         """The target's conclusion; raised when none is issued."""

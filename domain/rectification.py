@@ -2,8 +2,9 @@
 (整改意见), its check by the office (核查), overdue and urging (催办), and closure (办结).
 
 A requirement can be rectified only once its conclusion is delivered and while no review
-of it is open. The clock's command `mark_overdue` is dated by the node's clock and marks
-each requirement overdue at most once.
+of it is open. The clock's commands are dated by the node's clock: `mark_overdue` marks
+each requirement overdue at most once, and `urge_overdue` urges a target with overdue
+requirements at most once per the policy's urging interval.
 """
 
 from __future__ import annotations
@@ -218,6 +219,25 @@ class Rectification(CaseRules):
         check_act_date(on, now)
         self._record(self.TargetUrged, actor, on, now, target=target, requirement_id=requirement_id, message=message)
 
+    def urge_overdue(self, *, actor: Actor, now: datetime, registry: UnitRegistry, policy: Policy) -> list[str]:
+        """The clock's command (催办): urges each target with overdue requirements, at most once per urging interval.
+
+        Dated by the node's clock; a target urged within the interval (by anyone) is left alone.
+        Returns the targets it urged.
+        """
+        urged = []
+        for target, overdue in self.overdue_by_target().items():
+            last = self.urged.get(target)
+            if last is not None and now.date() < last + timedelta(days=policy.urging_interval_days):
+                continue
+            message = f"整改逾期，请抓紧办理并报送整改情况：{'、'.join(r.id for r in overdue)}"
+            self.urge_target(
+                actor=actor, on=now.date(), now=now, registry=registry, policy=policy, target=target,
+                message=message, requirement_id=overdue[0].id,
+            )
+            urged.append(target)
+        return urged
+
     def close(
         self, *, actor: Actor, on: date, now: datetime, registry: UnitRegistry, summary: str = "",
         waivers: dict[str, str] | None = None,
@@ -287,6 +307,15 @@ class Rectification(CaseRules):
         """True when a requirement's deadline has passed, it is unsettled, not yet marked, and not under review."""
         waiting = self.conclusions[requirement.target].get("review_open", False)
         return today > requirement.deadline and requirement.status not in DONE and not requirement.overdue and not waiting
+
+    def overdue_by_target(self) -> dict[str, list[Requirement]]:
+        """The requirements marked overdue and still unsettled, not waiting on a review, per target, earliest first."""
+        result: dict[str, list[Requirement]] = {}
+        for requirement in sorted(self.requirements.values(), key=lambda r: (r.deadline, r.id)):
+            waiting = self.conclusions[requirement.target].get("review_open", False)
+            if requirement.overdue and requirement.status not in DONE and not waiting:
+                result.setdefault(requirement.target, []).append(requirement)
+        return result
 
     def replace_requirements(self, target: str, new: list[dict[str, Any]], grounds: str) -> None:
         """A review's amendment: the target's requirements become `new`; any dropped are waived on its grounds."""

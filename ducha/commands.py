@@ -18,7 +18,7 @@ from uuid import UUID, uuid4
 from domain.actor import Actor
 from domain.calendar import WorkingCalendar
 from domain.case import Case
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
 from domain.policy import Policy
 from domain.units import UnitRegistry
 from ducha.clock import Clock
@@ -38,6 +38,12 @@ CASE_COMMANDS: dict[str, str] = {
         "propose_document_revision", "refer_lead",
     )
 }
+
+
+def check_is(aggregate: object, kind: type, aggregate_id: UUID) -> None:
+    """Raised when the id names another kind of object (a lead's id on a case route)."""
+    if not isinstance(aggregate, kind):
+        raise NotFound(f"no {kind.__name__.lower()} {aggregate_id}")
 
 
 @cache
@@ -80,6 +86,7 @@ class CaseCommands:
         method_name = CASE_COMMANDS[command]
 
         def act(case: Case) -> Case:
+            check_is(case, Case, case_id)
             now = self.clock.now()
             method = getattr(case, method_name)
             context = {"actor": actor, "on": on or now.date(), "now": now, **self._context(method)}
@@ -95,6 +102,8 @@ class CaseCommands:
         """Step 5 (能合尽合): two cases become one visit; both record CasesMerged in one transaction."""
 
         def act(survivor: Case, absorbed: Case) -> Sequence[Case]:
+            check_is(survivor, Case, survivor_id)
+            check_is(absorbed, Case, absorbed_id)
             now = self.clock.now()
             day = on or now.date()
             absorbed.merge_into(actor=actor, on=day, now=now, registry=self.registry, survivor=survivor, grounds=grounds)
@@ -102,6 +111,20 @@ class CaseCommands:
             return [survivor, absorbed]
 
         return await self._run("merge", survivor_id, act, expected_version, others=(absorbed_id,))
+
+    async def run_clock(self, actor: Actor, case_id: UUID) -> Outcome:
+        """The clock's commands on one case, dated by the node's clock, in one save: requirements past their
+        deadline (RectificationOverdue), reviews past Art. 17's decision day (ReviewDecisionOverdue) and
+        urging (TargetUrged, 催办). Each records only what is newly due, so a repeated visit records nothing."""
+
+        def act(case: Case) -> Case:
+            now = self.clock.now()
+            case.mark_overdue(actor=actor, now=now)
+            case.mark_review_overdue(actor=actor, now=now)
+            case.urge_overdue(actor=actor, now=now, registry=self.registry, policy=self.policy)
+            return case
+
+        return await self._run("clock", case_id, act, None)
 
     def _context(self, method: Callable[..., Any]) -> dict[str, Any]:
         """The collaborators a domain method asks for by name: registry, calendar, policy."""

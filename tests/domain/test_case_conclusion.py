@@ -98,9 +98,16 @@ def test_review_is_decided_within_thirty_days_of_the_application():
     assert events(case)[-1] == "ReviewDecided"
 
 
-def test_review_decided_after_thirty_days_is_refused():
-    with pytest.raises(InvalidCommand):
-        decide(under_review(), D("2025-10-11"))
+def test_review_decided_within_thirty_days_is_not_late():
+    case = under_review()
+    decide(case, D("2025-10-10"))
+    assert case.collect_events()[-1].late is False
+
+
+def test_review_decided_after_thirty_days_is_recorded_as_late():
+    case = under_review()
+    decide(case, D("2025-10-13"))
+    assert case.collect_events()[-1].late is True
 
 
 def test_whoever_made_the_conclusion_is_recused_from_its_review():
