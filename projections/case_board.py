@@ -1,9 +1,17 @@
-"""The case board (督查事项台账): which supervision cases (督查事项) exist, and where each stands.
+"""The case board (督查事项台账): which supervision cases (督查事项) exist, where each stands, what is due next.
 
-One row per case; the units it concerns (its sponsor unit and its supervised units 督查对象)
-in a side table so that the board filters by unit. Updated asynchronously by a projector
-from the node's stream, or rebuilt from the event store. Every value comes from the
-envelopes (never the wall clock), so a rebuilt board is identical to the live one.
+One row per case, folded from every lifecycle event into its state (`CaseState`), and the
+next due date with what it is for (`next_due_kind`, `next_due_on`). Side tables keep what
+the due date and the readers' visibility are computed from: the units a case concerns
+(`case_board_units`: sponsor and targets, for the unit filter), each target's notice, visit
+and review (`case_board_targets`), each rectification requirement (整改意见,
+`case_board_requirements`), and who outside the office may see the case
+(`case_board_access`: a target once it knows of the case — after its notice, or after the
+visit for a covert case (暗访) — and the evaluators entrusted in the plan).
+
+Every value comes from the envelopes (never the wall clock), so a rebuilt board is identical
+to the live one. The light (红黄绿灯) depends on today, so it is computed at query time
+(`light_of`), never stored. Queries are in `projections/case_board_queries.py`.
 """
 
 from __future__ import annotations
@@ -11,39 +19,48 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
 from domain.envelope import Envelope
-from projections.store import Tx, ViewStore
+from projections.case_board_due import next_due
+from projections.store import Tx
 
 DDL = (
     """CREATE TABLE IF NOT EXISTS case_board (
         id TEXT PRIMARY KEY, title TEXT NOT NULL, level TEXT NOT NULL, sponsor TEXT NOT NULL,
         sponsor_unit TEXT NOT NULL, case_type TEXT NOT NULL, topic TEXT NOT NULL, methods TEXT NOT NULL,
         covert INTEGER NOT NULL, targets TEXT NOT NULL, window_start TEXT NOT NULL, window_end TEXT NOT NULL,
-        state TEXT NOT NULL, proposed_on TEXT NOT NULL, decided_on TEXT, version BIGINT NOT NULL,
-        node TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
+        state TEXT NOT NULL, proposed_on TEXT NOT NULL, decided_on TEXT, filed_on TEXT, planned_on TEXT,
+        reported_on TEXT, closed_on TEXT, merged_into TEXT, next_due_kind TEXT, next_due_on TEXT,
+        version BIGINT NOT NULL, node TEXT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS case_board_by_date ON case_board (proposed_on DESC, id)",
     "CREATE INDEX IF NOT EXISTS case_board_by_state ON case_board (state, proposed_on DESC, id)",
     """CREATE TABLE IF NOT EXISTS case_board_units (
         case_id TEXT NOT NULL, unit TEXT NOT NULL, PRIMARY KEY (case_id, unit))""",
     "CREATE INDEX IF NOT EXISTS case_board_units_by_unit ON case_board_units (unit, case_id)",
+    """CREATE TABLE IF NOT EXISTS case_board_targets (
+        case_id TEXT NOT NULL, target TEXT NOT NULL, notified_on TEXT, site_work_starts TEXT, visited_on TEXT,
+        review_decide_by TEXT, review_open INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, target))""",
+    """CREATE TABLE IF NOT EXISTS case_board_requirements (
+        case_id TEXT NOT NULL, requirement_id TEXT NOT NULL, target TEXT NOT NULL, deadline TEXT NOT NULL,
+        status TEXT NOT NULL, overdue INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, requirement_id))""",
+    """CREATE TABLE IF NOT EXISTS case_board_access (
+        case_id TEXT NOT NULL, unit TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (case_id, unit, reason))""",
+    "CREATE INDEX IF NOT EXISTS case_board_access_by_unit ON case_board_access (unit, case_id)",
 )
 
 COLUMNS = (
     "id", "title", "level", "sponsor", "sponsor_unit", "case_type", "topic", "methods", "covert", "targets",
-    "window_start", "window_end", "state", "proposed_on", "decided_on", "version", "node", "position", "updated_at",
+    "window_start", "window_end", "state", "proposed_on", "decided_on", "filed_on", "planned_on", "reported_on",
+    "closed_on", "merged_into", "next_due_kind", "next_due_on", "version", "node", "position", "updated_at",
 )
+SIDE_TABLES = {
+    "case_board_units": "case_id, unit",
+    "case_board_targets": "case_id, target, notified_on, site_work_starts, visited_on, review_decide_by, review_open",
+    "case_board_requirements": "case_id, requirement_id, target, deadline, status, overdue",
+    "case_board_access": "case_id, unit, reason",
+}
 
-
-def _stamp(envelope: Envelope) -> dict[str, Any]:
-    """The columns every event sets: the case's version and where and when it was recorded."""
-    return {
-        "version": envelope.aggregate_version,
-        "node": envelope.node,
-        "position": envelope.position,
-        "updated_at": envelope.recorded_at.isoformat(),
-    }
+Handler = Callable[[Tx, Envelope, str], None]
 
 
 def _day(envelope: Envelope) -> str:
@@ -53,39 +70,167 @@ def _day(envelope: Envelope) -> str:
     return envelope.occurred_on.isoformat()
 
 
-def on_proposed(tx: Tx, envelope: Envelope) -> None:
+def _set(tx: Tx, case_id: str, **columns: Any) -> None:
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    tx.execute(f"UPDATE case_board SET {assignments} WHERE id = ?", (*columns.values(), case_id))
+
+
+def _add_targets(tx: Tx, case_id: str, targets: list[str]) -> None:
+    row = tx.query_one("SELECT targets FROM case_board WHERE id = ?", (case_id,))
+    merged = list(dict.fromkeys([*json.loads(row["targets"]), *targets]))
+    _set(tx, case_id, targets=json.dumps(merged))
+    for target in targets:
+        for table, column in (("case_board_units", "unit"), ("case_board_targets", "target")):
+            tx.execute(f"INSERT INTO {table} (case_id, {column}) VALUES (?, ?) ON CONFLICT DO NOTHING", (case_id, target))
+
+
+def _grant(tx: Tx, case_id: str, unit: str, reason: str) -> None:
+    tx.execute(
+        "INSERT INTO case_board_access (case_id, unit, reason) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (case_id, unit, reason)
+    )
+
+
+# ---- one function per event -------------------------------------------------------------
+
+
+def on_proposed(tx: Tx, envelope: Envelope, case_id: str) -> None:
     p = envelope.payload
     row = {
-        "id": str(envelope.aggregate_id), "title": p["title"], "level": p["level"], "sponsor": p["sponsor"],
+        "id": case_id, "title": p["title"], "level": p["level"], "sponsor": p["sponsor"],
         "sponsor_unit": p["sponsor_unit"], "case_type": p["case_type"], "topic": p["topic"],
-        "methods": json.dumps(p["methods"]), "covert": int(bool(p["covert"])), "targets": json.dumps(p["targets"]),
+        "methods": json.dumps(p["methods"]), "covert": int(bool(p["covert"])), "targets": json.dumps([]),
         "window_start": p["window_start"], "window_end": p["window_end"], "state": "proposed",
-        "proposed_on": _day(envelope), "decided_on": None, **_stamp(envelope),
+        "proposed_on": _day(envelope), "version": 0, "node": envelope.node, "position": 0, "updated_at": "",
     }
-    tx.execute(
-        f"INSERT INTO case_board ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
-        [row[c] for c in COLUMNS],
-    )
-    units = sorted({p["sponsor_unit"], *p["targets"]})
-    tx.executemany("INSERT INTO case_board_units (case_id, unit) VALUES (?, ?)", [(row["id"], u) for u in units])
+    columns = [c for c in COLUMNS if c in row]
+    marks = ", ".join("?" for _ in columns)
+    tx.execute(f"INSERT INTO case_board ({', '.join(columns)}) VALUES ({marks})", [row[c] for c in columns])
+    tx.execute("INSERT INTO case_board_units (case_id, unit) VALUES (?, ?)", (case_id, p["sponsor_unit"]))
+    _add_targets(tx, case_id, p["targets"])
 
 
-def _decided(state: str) -> Callable[[Tx, Envelope], None]:
-    def on_decided(tx: Tx, envelope: Envelope) -> None:
-        stamp = _stamp(envelope)
+def _to_state(state: str, day_column: str | None) -> Handler:
+    def on_event(tx: Tx, envelope: Envelope, case_id: str) -> None:
+        _set(tx, case_id, state=state, **({day_column: _day(envelope)} if day_column else {}))
+
+    return on_event
+
+
+def on_filed(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    _set(tx, case_id, filed_on=_day(envelope))
+
+
+def on_plan_adopted(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    _set(tx, case_id, state="planned", planned_on=_day(envelope))
+    for evaluator in envelope.payload.get("evaluators", []):
+        _grant(tx, case_id, evaluator, "evaluator")
+
+
+def on_plan_amended(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    if "targets" in envelope.payload["changes"]:
+        _add_targets(tx, case_id, envelope.payload["changes"]["targets"])
+
+
+def on_merged(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    p = envelope.payload
+    if p["absorbed_id"] == case_id:
+        _set(tx, case_id, state="merged", merged_into=p["survivor_id"])
+    else:
+        _add_targets(tx, case_id, p["targets"])
+
+
+def on_notified(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    for target in envelope.payload["targets"]:
         tx.execute(
-            "UPDATE case_board SET state = ?, decided_on = ?, version = ?, node = ?, position = ?, updated_at = ? "
-            "WHERE id = ?",
-            (state, _day(envelope), *stamp.values(), str(envelope.aggregate_id)),
+            "UPDATE case_board_targets SET notified_on = ?, site_work_starts = ? WHERE case_id = ? AND target = ?",
+            (_day(envelope), envelope.payload["site_work_starts"], case_id, target),
+        )
+        _grant(tx, case_id, target, "target")
+
+
+def on_visited(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    target = envelope.payload["target"]
+    tx.execute(
+        "UPDATE case_board_targets SET visited_on = COALESCE(visited_on, ?) WHERE case_id = ? AND target = ?",
+        (_day(envelope), case_id, target),
+    )
+    _grant(tx, case_id, target, "target")  # a covert case (暗访) becomes known to its target only now
+
+
+def _put_requirements(tx: Tx, case_id: str, target: str, requirements: list[dict[str, Any]]) -> None:
+    for r in requirements:
+        tx.execute(
+            "INSERT INTO case_board_requirements (case_id, requirement_id, target, deadline, status) "
+            "VALUES (?, ?, ?, ?, 'open') ON CONFLICT (case_id, requirement_id) "
+            "DO UPDATE SET deadline = excluded.deadline, status = 'open', overdue = 0",
+            (case_id, r["id"], target, r["deadline"]),
         )
 
-    return on_decided
+
+def on_concluded(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    _put_requirements(tx, case_id, envelope.payload["target"], envelope.payload["requirements"])
 
 
-HANDLERS: dict[str, Callable[[Tx, Envelope], None]] = {
+def on_review_requested(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    tx.execute(
+        "UPDATE case_board_targets SET review_decide_by = ?, review_open = 1 WHERE case_id = ? AND target = ?",
+        (envelope.payload["decide_by"], case_id, envelope.payload["target"]),
+    )
+
+
+def on_review_decided(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    p = envelope.payload
+    tx.execute("UPDATE case_board_targets SET review_open = 0 WHERE case_id = ? AND target = ?", (case_id, p["target"]))
+    if p["outcome"] == "amended":  # dropped requirements are waived on the review's grounds
+        keep = [r["id"] for r in p["requirements"]]
+        marks = ", ".join("?" for _ in keep) or "''"
+        tx.execute(
+            f"UPDATE case_board_requirements SET status = 'waived' WHERE case_id = ? AND target = ? "
+            f"AND requirement_id NOT IN ({marks})",
+            (case_id, p["target"], *keep),
+        )
+        _put_requirements(tx, case_id, p["target"], p["requirements"])
+
+
+def _requirement(status: str | None = None, overdue: bool = False) -> Handler:
+    def on_event(tx: Tx, envelope: Envelope, case_id: str) -> None:
+        column, value = ("overdue", 1) if overdue else ("status", status)
+        tx.execute(
+            f"UPDATE case_board_requirements SET {column} = ? WHERE case_id = ? AND requirement_id = ?",
+            (value, case_id, envelope.payload["requirement_id"]),
+        )
+
+    return on_event
+
+
+def on_closed(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    _set(tx, case_id, state="closed", closed_on=_day(envelope))
+    for rid in envelope.payload.get("waivers", {}):
+        tx.execute(
+            "UPDATE case_board_requirements SET status = 'waived' WHERE case_id = ? AND requirement_id = ?", (case_id, rid)
+        )
+
+
+HANDLERS: dict[str, Handler] = {
     "CaseProposed": on_proposed,
-    "CaseApproved": _decided("approved"),
-    "CaseRejected": _decided("rejected"),
+    "CaseApproved": _to_state("approved", "decided_on"),
+    "CaseRejected": _to_state("rejected", "decided_on"),
+    "CaseFiled": on_filed,
+    "PlanAdopted": on_plan_adopted,
+    "PlanAmended": on_plan_amended,
+    "CasesMerged": on_merged,
+    "TargetsNotified": on_notified,
+    "SiteVisitConducted": on_visited,
+    "ReportSubmitted": _to_state("reported", "reported_on"),
+    "ConclusionIssued": on_concluded,
+    "ReviewRequested": on_review_requested,
+    "ReviewDecided": on_review_decided,
+    "RectificationReported": _requirement("in-progress"),
+    "RectificationCompleted": _requirement("completed"),
+    "RectificationVerified": _requirement("verified"),
+    "RectificationReturned": _requirement("returned"),
+    "RectificationOverdue": _requirement(overdue=True),
+    "CaseClosed": on_closed,
 }
 
 
@@ -96,52 +241,32 @@ class CaseBoard:
     ddl = DDL
 
     def apply(self, tx: Tx, envelope: Envelope) -> None:
-        handler = HANDLERS.get(envelope.type) if envelope.aggregate_type == "case" else None
-        if handler is not None:  # other events are ignored; the caller still advances tracking
-            handler(tx, envelope)
+        if envelope.aggregate_type != "case":
+            return  # other aggregates are ignored; the caller still advances tracking
+        case_id = str(envelope.aggregate_id)
+        handler = HANDLERS.get(envelope.type)
+        if handler is not None:
+            handler(tx, envelope, case_id)
+        if tx.query_one("SELECT id FROM case_board WHERE id = ?", (case_id,)) is None:
+            return
+        kind, day = next_due(tx, case_id)
+        _set(
+            tx, case_id, next_due_kind=kind, next_due_on=day, version=envelope.aggregate_version, node=envelope.node,
+            position=envelope.position, updated_at=envelope.recorded_at.isoformat(),
+        )
 
     def canonical_rows(self, tx: Tx) -> dict[str, list[dict[str, Any]]]:
-        return {
-            "case_board": tx.query(f"SELECT {', '.join(COLUMNS)} FROM case_board ORDER BY id"),
-            "case_board_units": tx.query("SELECT case_id, unit FROM case_board_units ORDER BY case_id, unit"),
-        }
+        rows = {"case_board": tx.query(f"SELECT {', '.join(COLUMNS)} FROM case_board ORDER BY id")}
+        for table, columns in SIDE_TABLES.items():
+            rows[table] = tx.query(f"SELECT {columns} FROM {table} ORDER BY {columns}")
+        return rows
 
     def reset(self, tx: Tx) -> None:
-        tx.execute("DELETE FROM case_board_units")
-        tx.execute("DELETE FROM case_board")
+        for table in (*SIDE_TABLES, "case_board"):
+            tx.execute(f"DELETE FROM {table}")
 
 
-# ---- queries ----------------------------------------------------------------------------
+# The queries live beside the fold; imported here so that `projections.case_board` answers both.
+from projections.case_board_queries import Audience, count_cases, get_case, light_of, list_cases  # noqa: E402
 
-
-def _public(row: dict[str, Any]) -> dict[str, Any]:
-    lists = {"methods": json.loads(row["methods"]), "targets": json.loads(row["targets"])}
-    return row | lists | {"covert": bool(row["covert"])}
-
-
-def list_cases(
-    views: ViewStore, *, state: str | None = None, unit: str | None = None, limit: int = 50, offset: int = 0
-) -> tuple[list[dict[str, Any]], int]:
-    """A page of the board, newest proposal first, and how many cases match in all."""
-    where, params = [], []
-    if state is not None:
-        where.append("state = ?")
-        params.append(state)
-    if unit is not None:
-        where.append("id IN (SELECT case_id FROM case_board_units WHERE unit = ?)")
-        params.append(unit)
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    with views.transaction() as tx:
-        total = tx.query_one(f"SELECT COUNT(*) AS n FROM case_board{clause}", params)
-        rows = tx.query(
-            f"SELECT {', '.join(COLUMNS)} FROM case_board{clause} ORDER BY proposed_on DESC, id LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        )
-    return [_public(r) for r in rows], int(total["n"]) if total else 0
-
-
-def get_case(views: ViewStore, case_id: UUID) -> dict[str, Any] | None:
-    """One case's row, or None when the board does not (yet) show it."""
-    with views.transaction() as tx:
-        row = tx.query_one(f"SELECT {', '.join(COLUMNS)} FROM case_board WHERE id = ?", (str(case_id),))
-    return _public(row) if row else None
+__all__ = ["Audience", "CaseBoard", "count_cases", "get_case", "light_of", "list_cases"]

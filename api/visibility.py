@@ -1,0 +1,182 @@
+"""Who sees what (可见范围): the secrecy rules of every read path, in one place.
+
+Every query route asks this module, and nothing else, what its caller may see:
+
+* **Jurisdiction** (管辖): the node's offices and auditors (leader, government, agency,
+  department, auditor) read every case whose level lies within their government's
+  jurisdiction (`UnitRegistry.is_within`): they are *full readers* of those cases.
+* **Parties** (当事方): a case of another level is seen only by a unit that has access to it:
+  a target (督查对象) once it knows of the case — after its written notice, or, for a covert
+  case (暗访, 四不两直), after the site visit — and an evaluator (第三方评估) entrusted in the plan.
+  Offices see such cases through the units of their jurisdiction; the `target` and
+  `evaluator` roles through their own unit. Before that the case does not exist for them: not
+  in lists, not in counts, and by id the same 404 as a case that never existed.
+* A party sees the case as it concerns it: the other targets are left out, and of the history
+  only the events addressed to it, about it, or its own acts (`PARTY_EVENTS`); a conclusion
+  only once delivered; proposals on results only once approved. The comparison (对表分析) is
+  the office's working tool: parties are refused it.
+* **Protected fields** (`SECRET_FIELDS`): who gave a lead (informant, Art. 26) and its receipt
+  code are seen by the supervision office of the lead's level alone.
+* A body of the level (a department, an office) that is itself a target of a covert case
+  of its level does not see that case before the visit to it either, whatever its role.
+* The `public` role reads no case at all (it follows its lead by receipt code elsewhere).
+
+A later issue turns this into the full roles × jurisdiction policy; its shape (data and small
+functions) is meant for that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.actor import Actor, Role
+from domain.errors import ActNotAllowed, NotFound
+from domain.units import UnitRegistry
+from projections.case_board import Audience
+
+OFFICE_ROLES = frozenset({Role.LEADER, Role.GOVERNMENT, Role.AGENCY, Role.DEPARTMENT, Role.AUDITOR})
+PARTY_ROLES = frozenset({Role.TARGET, Role.EVALUATOR})
+CASE_WIDE_EVENTS = frozenset({"CaseProposed", "CaseApproved", "CaseClosed"})
+PARTY_EVENTS = CASE_WIDE_EVENTS | frozenset({
+    "TargetsNotified", "SiteVisitConducted", "SelfInspectionSubmitted", "EvaluationSubmitted", "TalkHeld",
+    "ConclusionIssued", "ConclusionDelivered", "ReviewRequested", "ReviewDecided", "ReviewDecisionOverdue",
+    "RectificationReported", "RectificationCompleted", "RectificationVerified", "RectificationReturned",
+    "RectificationOverdue", "TargetUrged", "Commended", "Criticized", "AccountabilityReferred", "FaultTolerated",
+    "PerformanceDeducted",
+})
+TRIMMED_LISTS = ("targets",)  # lists of units in a payload a party sees only its own part of
+SECRET_FIELDS = {"LeadSubmitted": frozenset({"informant", "receipt_code"})}  # the office of the lead's level only
+NOT_FOUND = "no such case"  # one text for a case that does not exist and one the caller may not see
+
+
+def not_found() -> NotFound:
+    """The one answer for a case that does not exist or is not visible: nothing in it tells them apart."""
+    return NotFound(NOT_FOUND)
+
+
+def check_may_read(actor: Actor) -> Actor:
+    """Raised for roles that read no case at all; the refusal is the same for every case."""
+    if actor.role not in OFFICE_ROLES | PARTY_ROLES:
+        raise ActNotAllowed(f"the role {actor.role.value!r} may not read supervision cases")
+    return actor
+
+
+def audience(actor: Actor, registry: UnitRegistry) -> Audience:
+    """The cases the actor may see, as data the board's queries apply."""
+    if actor.role in PARTY_ROLES:
+        return Audience(units=frozenset({actor.unit}))
+    root = registry.government_of(actor.unit)
+    within = [u for u in registry if registry.is_within(u.code, root)]
+    own = frozenset() if registry.get(actor.unit).is_division else _below(registry, actor.unit)
+    return Audience(
+        levels=frozenset(u.code for u in within if u.is_division), units=frozenset(u.code for u in within),
+        covert_targets=own,
+    )
+
+
+def _below(registry: UnitRegistry, unit: str) -> frozenset[str]:
+    """A body (a department, an office) and the units under it: it may itself be a target (督查对象) of a case
+    of its own level, and a covert one stays hidden from it until the visit, whatever its role."""
+    return frozenset(u.code for u in registry if registry.is_within(u.code, unit))
+
+
+def is_full_reader(seen_by: Audience, row: dict[str, Any]) -> bool:
+    """True when the case's level lies within the reader's jurisdiction (it sees the whole case)."""
+    return row["level"] in seen_by.levels
+
+
+def parties(seen_by: Audience, row: dict[str, Any]) -> set[str]:
+    """The reader's units that are a known target of the case."""
+    return {unit for unit, reason in row["access"] if reason == "target" and unit in seen_by.units}
+
+
+def is_evaluator(seen_by: Audience, row: dict[str, Any]) -> bool:
+    return any(reason == "evaluator" and unit in seen_by.units for unit, reason in row["access"])
+
+
+def shape_case(seen_by: Audience, row: dict[str, Any]) -> dict[str, Any]:
+    """The board row as this reader may see it: a party sees only its own targets."""
+    shaped = {k: v for k, v in row.items() if k != "access"}
+    if not is_full_reader(seen_by, row) and not is_evaluator(seen_by, row):
+        shaped["targets"] = [t for t in row["targets"] if t in parties(seen_by, row)]
+    return shaped
+
+
+def shape_snapshot(seen_by: Audience, row: dict[str, Any], snapshot: dict[str, Any]) -> dict[str, Any]:
+    """A case replayed to a moment, as this reader may see it: a party sees its own targets' part,
+    and a conclusion and its requirements only once delivered."""
+    if is_full_reader(seen_by, row):
+        return snapshot
+    own = set(snapshot["targets"]) if is_evaluator(seen_by, row) else parties(seen_by, row)
+    delivered = {c["target"] for c in snapshot["conclusions"] if c["delivered_on"] is not None and c["target"] in own}
+    return snapshot | {
+        "targets": [t for t in snapshot["targets"] if t in own],
+        "notified": {t: d for t, d in snapshot["notified"].items() if t in own},
+        "visited": {t: d for t, d in snapshot["visited"].items() if t in own},
+        "conclusions": [c for c in snapshot["conclusions"] if c["target"] in delivered],
+        "requirements": [r for r in snapshot["requirements"] if r["target"] in delivered],
+    }
+
+
+def check_may_compare(seen_by: Audience, row: dict[str, Any]) -> None:
+    """Raised when a party (who knows of the case) asks for the office's comparison (对表分析)."""
+    if not is_full_reader(seen_by, row):
+        raise ActNotAllowed("the comparison (对表分析) is read by the office running the case")
+
+
+# ---- history ----------------------------------------------------------------------------------
+
+
+def visible_history(seen_by: Audience, row: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's events this reader may see, each payload cut to what it may read."""
+    if is_full_reader(seen_by, row):
+        return events
+    own = parties(seen_by, row) | ({u for u in seen_by.units} if is_evaluator(seen_by, row) else set())
+    delivered = {e["payload"].get("target") for e in events if e["type"] == "ConclusionDelivered"}
+    kept = [e for e in events if _party_sees(e, own, delivered)]
+    return [e | {"payload": _trim(e["payload"], own)} for e in kept]
+
+
+def _party_sees(event: dict[str, Any], own: set[str], delivered: set[str]) -> bool:
+    if (event.get("actor") or {}).get("unit") in own:
+        return True  # its own acts
+    if event["type"] not in PARTY_EVENTS:
+        return False
+    if event["type"] == "ConclusionIssued" and event["payload"].get("target") not in delivered:
+        return False  # a conclusion reaches its target by delivery
+    concerns = set(event["concerns"])
+    return bool(concerns & own) if concerns else event["type"] in CASE_WIDE_EVENTS
+
+
+def _trim(payload: dict[str, Any], own: set[str]) -> dict[str, Any]:
+    trimmed = dict(payload)
+    for key in TRIMMED_LISTS:
+        if isinstance(trimmed.get(key), list):
+            trimmed[key] = [u for u in trimmed[key] if u in own]
+    return trimmed
+
+
+def may_see_lead_secrets(actor: Actor, registry: UnitRegistry, level: str) -> bool:
+    """Art. 26: only the supervision office (agency) of the lead's own level sees who gave it."""
+    return actor.role is Role.AGENCY and registry.government_of(actor.unit) == level
+
+
+def redact(event: dict[str, Any], secrets_allowed: bool) -> dict[str, Any]:
+    """The event without its protected fields, unless the reader may see them."""
+    hidden = SECRET_FIELDS.get(event["type"], frozenset())
+    if secrets_allowed or not hidden:
+        return event
+    return event | {"payload": {k: v for k, v in event["payload"].items() if k not in hidden}}
+
+
+# ---- accountability ----------------------------------------------------------------------------
+
+
+def record_visible(seen_by: Audience, record: dict[str, Any], case_row: dict[str, Any] | None) -> bool:
+    """A use of results is seen in full within the case's jurisdiction; by its own unit once approved,
+    on a case that unit knows of (`case_row` is the case as the reader sees it, None when it does not)."""
+    if record["level"] in seen_by.levels:
+        return True
+    if case_row is None or record["state"] == "proposed" or record["unit"] not in seen_by.units:
+        return False
+    return record["unit"] in parties(seen_by, case_row)
