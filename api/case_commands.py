@@ -1,9 +1,11 @@
-"""Commands on cases (督查事项): propose (立项), approve (同意), reject.
+"""Commands on cases (督查事项): propose (立项), approve (同意), merge (能合尽合), and every other
+step of the lifecycle (registered from the table in `api/case_command_routes.py`).
 
 Each runs through the node's `CaseCommands`; the answer is given only after the events are
 committed, and carries the case's version (ETag) and its last event's position
 (`Ducha-Position`, for read-your-writes queries with `?after=`). A refused command records
-nothing and answers a problem.
+nothing and answers a problem. A proposal or an approval that would repeat another case's
+supervision (Art. 15) is still accepted, and its answer names that case in `warnings`.
 """
 
 from __future__ import annotations
@@ -11,45 +13,45 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Response, status
+from fastapi import APIRouter, Body, Response, status
 
 from api.auth import ActorDep
-from api.case_models import ApproveCase, CommandAnswer, ProposeCase, RejectCase
+from api.case_command_models import MergeCases
+from api.case_command_routes import ON_CASE, ExpectedVersion, answer, register_steps
+from api.case_models import ApproveCase, CommandAnswer, DecisionAnswer, ProposeCase
 from api.deps import NodeDep
-from api.preconditions import etag, expected_version
 from api.problems import problems
+from api.repeated_supervision import repeated_supervision
+from ducha.bootstrap import Node
 from ducha.writer import Outcome
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
-ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 
-
-def _answer(response: Response, outcome: Outcome) -> CommandAnswer:
-    response.headers["Ducha-Position"] = str(outcome.position)
-    response.headers["ETag"] = etag(outcome.version)
-    return CommandAnswer(id=outcome.aggregate.id, state=outcome.state, version=outcome.version, position=outcome.position)
+async def _decision(node: Node, response: Response, outcome: Outcome) -> DecisionAnswer:
+    common = answer(response, outcome)
+    warnings = await repeated_supervision(node, outcome.aggregate)
+    return DecisionAnswer(**common.model_dump(), warnings=warnings)
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=CommandAnswer,
+    response_model=DecisionAnswer,
     responses=problems(401, 403, 422),
-    summary="Propose a supervision case (立项)",
+    summary="Step 1: propose a supervision case (立项)",
 )
-async def propose_case(body: ProposeCase, actor: ActorDep, node: NodeDep, response: Response) -> CommandAnswer:
-    fields = body.model_dump(exclude={"on"})
-    outcome = await node.cases.propose(actor, on=body.on, **fields)
+async def propose_case(body: ProposeCase, actor: ActorDep, node: NodeDep, response: Response) -> DecisionAnswer:
+    outcome = await node.cases.propose(actor, on=body.on, **body.fields())
     response.headers["Location"] = f"{router.prefix}/{outcome.aggregate.id}"
-    return _answer(response, outcome)
+    return await _decision(node, response, outcome)
 
 
 @router.post(
     "/{case_id}/approve",
-    response_model=CommandAnswer,
-    responses=problems(400, 401, 403, 404, 409, 422),
-    summary="Approve a proposed case (同意)",
+    response_model=DecisionAnswer,
+    responses=problems(*ON_CASE),
+    summary="Step 2: approve a proposed case (同意)",
 )
 async def approve_case(
     case_id: UUID,
@@ -58,22 +60,26 @@ async def approve_case(
     expected: ExpectedVersion,
     response: Response,
     body: Annotated[ApproveCase | None, Body()] = None,
-) -> CommandAnswer:
+) -> DecisionAnswer:
     body = body or ApproveCase()
-    outcome = await node.cases.approve(
-        actor, case_id, on=body.on, remarks=body.remarks, expected_version=expected
-    )
-    return _answer(response, outcome)
+    outcome = await node.cases.approve(actor, case_id, on=body.on, remarks=body.remarks, expected_version=expected)
+    return await _decision(node, response, outcome)
 
 
 @router.post(
-    "/{case_id}/reject",
+    "/{case_id}/merge",
     response_model=CommandAnswer,
-    responses=problems(400, 401, 403, 404, 409, 422),
-    summary="Reject a proposed case, with a reason",
+    responses=problems(*ON_CASE),
+    summary="Step 5: merge another case into this one (能合尽合、能并尽并)",
+    description=MergeCases.__doc__,
 )
-async def reject_case(
-    case_id: UUID, body: RejectCase, actor: ActorDep, node: NodeDep, expected: ExpectedVersion, response: Response
+async def merge_cases(
+    case_id: UUID, body: MergeCases, actor: ActorDep, node: NodeDep, expected: ExpectedVersion, response: Response
 ) -> CommandAnswer:
-    outcome = await node.cases.reject(actor, case_id, reason=body.reason, on=body.on, expected_version=expected)
-    return _answer(response, outcome)
+    outcome = await node.cases.merge(
+        actor, case_id, body.absorbed_id, grounds=body.grounds, on=body.on, expected_version=expected
+    )
+    return answer(response, outcome)
+
+
+register_steps(router)

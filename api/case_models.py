@@ -18,6 +18,10 @@ class Command(BaseModel):
 
     on: date | None = Field(None, description="The date of the act (default: today); never in the future.")
 
+    def fields(self) -> dict[str, Any]:
+        """The keyword arguments of the domain method (all but `on`, which travels apart)."""
+        return self.model_dump(exclude={"on"})
+
 
 class ProposeCase(Command):
     """Step 1 (立项): propose a supervision case."""
@@ -51,6 +55,21 @@ class CommandAnswer(BaseModel):
     state: CaseState
     version: int
     position: int
+
+
+class RepeatWarning(BaseModel):
+    """Another approved case that visits the same target on the same topic or in an overlapping
+    window (Art. 15: no repeated supervision; the office may merge them, 能合尽合)."""
+
+    id: UUID
+    title: str
+    why: str = Field(examples=["visits 220100 on the same topic (work-report) in an overlapping window"])
+
+
+class DecisionAnswer(CommandAnswer):
+    """The answer to a proposal or an approval: as any command's, with the repeated-supervision warnings."""
+
+    warnings: list[RepeatWarning] = Field(default_factory=list)
 
 
 class CasePage(BaseModel):

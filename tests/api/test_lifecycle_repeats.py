@@ -1,0 +1,83 @@
+"""Repeated supervision (重复督查, Art. 15): a proposal or an approval that would visit a target another
+approved case visits, on the same topic or in an overlapping window, is accepted with warnings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e import steps
+from tests.e2e.steps import Api
+
+
+@pytest.fixture
+def store_url() -> None:
+    return None
+
+
+@pytest.fixture
+def api(client, auth) -> Api:
+    return Api(client, auth)
+
+
+async def approved(api: Api, **changes) -> str:
+    case_id = await steps.propose(api, steps.proposal(**changes))
+    await steps.approve(api, case_id)
+    return case_id
+
+
+async def proposed_answer(api: Api, **changes) -> dict:
+    response = await api.post("/v1/cases", steps.proposal(**changes), steps.OFFICE)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_proposal_on_the_same_topic_at_the_same_target_names_the_approved_case(api):
+    earlier = await approved(api, window_start="2026-01-05", window_end="2026-03-31")
+
+    answer = await proposed_answer(api, title="再次督查稳就业", window_start="2026-09-01", window_end="2026-09-30")
+
+    assert [(w["id"], w["title"]) for w in answer["warnings"]] == [(earlier, "稳就业任务落实情况督查")]
+    assert "220100" in answer["warnings"][0]["why"] and "same topic" in answer["warnings"][0]["why"]
+
+
+async def test_proposal_in_an_overlapping_window_on_another_topic_warns(api):
+    await approved(api, topic="livelihood")
+
+    answer = await proposed_answer(api, topic="major-decision")
+
+    assert len(answer["warnings"]) == 1
+    assert "overlapping window" in answer["warnings"][0]["why"]
+
+
+async def test_proposal_on_another_topic_outside_the_window_has_no_warning(api):
+    await approved(api, topic="livelihood", window_start="2026-01-05", window_end="2026-03-31")
+
+    answer = await proposed_answer(api, topic="major-decision", window_start="2026-09-01", window_end="2026-09-30")
+
+    assert answer["warnings"] == []
+
+
+async def test_proposal_at_another_target_has_no_warning(api):
+    await approved(api)
+
+    answer = await proposed_answer(api, targets=["220200"])
+
+    assert answer["warnings"] == []
+
+
+async def test_a_case_only_proposed_is_not_repeated(api):
+    await steps.propose(api)
+
+    answer = await proposed_answer(api)
+
+    assert answer["warnings"] == []
+
+
+async def test_approval_names_the_case_it_would_repeat(api):
+    earlier = await approved(api)
+    later = await steps.propose(api, steps.proposal(title="再次督查稳就业"))
+
+    answer = await steps.approve(api, later)
+
+    assert answer["state"] == "approved"
+    assert [w["id"] for w in answer["warnings"]] == [earlier]
