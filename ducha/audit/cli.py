@@ -123,3 +123,51 @@ def consistency(
     from ducha.audit.offline import prove_consistency
 
     _finish(prove_consistency(earlier, later))
+
+
+@audit_app.command("as-of")
+def as_of(
+    position: Annotated[int | None, typer.Option(min=0, help="Replay every event up to this position, included")] = None,
+    at: Annotated[str | None, typer.Option(help="Replay every event recorded at or before this moment (ISO 8601, with offset)")] = None,
+    unit: Annotated[str | None, typer.Option(help="Only the cases whose sponsor or targets include this unit")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Only this case (its id)")] = None,
+    data_dir: DataDir = None,
+    node: NodeCode = None,
+    store_url: StoreUrl = None,
+) -> None:
+    """Print (JSON) the case board, one case or a unit's cases, and every view's digest, as of a position or moment."""
+    import json
+    from datetime import datetime
+    from uuid import UUID
+
+    from ducha.audit.time_travel import Cut, as_of as board_as_of, case_as_of
+    from ducha.store import EventReader, open_store
+
+    try:
+        cut = Cut(position=position, at=datetime.fromisoformat(at) if at else None)
+        case_id = UUID(case) if case else None
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    settings = _settings(data_dir=data_dir, node=node, store_url=store_url)
+    app = open_store(settings.store_url, settings.data_dir)
+    try:
+        reader = EventReader(app, settings.node)
+        answer = case_as_of(reader, cut, case_id) if case_id else board_as_of(reader, cut, unit=unit)
+    finally:
+        app.close()
+    typer.echo(json.dumps(answer, ensure_ascii=False, indent=2, default=str))
+
+
+@audit_app.command("replay")
+def replay(
+    nats_url: Annotated[str, typer.Option(help="The NATS holding the node's stream")],
+    node: Annotated[str, typer.Option("--node", help="The node's unit code")],
+    data_dir: Annotated[Path, typer.Option(help="The auditor's OWN data directory (its views go there)")],
+) -> None:
+    """Replay the node's stream from its first message into the auditor's own views; print every digest."""
+    from ducha.audit.replay import replay as run_replay
+
+    result = asyncio.run(run_replay(nats_url, node, data_dir))
+    typer.echo(f"replayed {result.events} events of node {result.node} up to position {result.position}")
+    for name, value in result.digests.items():
+        typer.echo(f"{name} {value}")
