@@ -155,6 +155,26 @@ def projections_digest(
         offline.close()
 
 
+@app.command()
+def demo(data_dir: DataDir = None, store_url: StoreUrl = None) -> None:
+    """Fill a fresh, stopped node (220000) with a year of Jilin supervision work (2026); then `ducha serve`."""
+    import asyncio
+
+    from ducha.demo import DemoRefused, run_demo
+    from ducha.logging import configure_logging
+
+    settings = settings_from(data_dir=data_dir, store_url=store_url, node="220000")
+    configure_logging(json=False)
+    try:
+        result = asyncio.run(run_demo(settings))
+    except DemoRefused as refused:
+        typer.echo(f"ducha demo: {refused}", err=True)
+        raise typer.Exit(1) from None
+    for name, case_id in result.cases.items():
+        typer.echo(f"{name:14} {case_id}")
+    typer.echo(f"{result.last_position} events in {settings.data_dir}; the clock acted on {result.clock_recorded} case(s)")
+
+
 def main() -> None:
     app()
 
