@@ -11,7 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api import case_commands, case_queries, ops
+from api import audit, case_commands, case_queries, ops
+from api import leads, policy  # engineer G: leads (线索) and the node policy
+from api import accountability, comparison, history  # engineer H: the case's read side
+from api import instructions, plans, tasks, units  # engineer K2: the ledger, instructions, plans, burden
 from api.access_log import AccessLog
 from api.limits import Limits
 from api.auth import TokenVerifier
@@ -55,7 +58,17 @@ def create_app(node: Node) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(case_commands.router)
     app.include_router(case_queries.router)
+    app.include_router(history.router)
+    app.include_router(accountability.router)
+    app.include_router(comparison.router)
     app.include_router(ops.router)
+    app.include_router(leads.router)
+    app.include_router(policy.router)
+    app.include_router(audit.router)
+    app.include_router(tasks.router)
+    app.include_router(instructions.router)
+    app.include_router(plans.router)
+    app.include_router(units.router)
     app.add_middleware(Limits, max_body=node.settings.max_body_bytes, rate=node.settings.rate_limit)
     app.add_middleware(AccessLog)
     _problem_openapi(app)

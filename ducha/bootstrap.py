@@ -22,8 +22,11 @@ from domain.units import UnitRegistry
 from ducha.audit.chain import Auditor
 from ducha.audit.checkpoints import AuditStore
 from ducha.calendar import OfficialCalendar
-from ducha.clock import Clock, SystemClock
+from ducha.clock import Clock, SetClock, SystemClock
 from ducha.commands import CaseCommands
+from ducha.lead_commands import LeadCommands
+from ducha.ledger_commands import InstructionCommands, PlanCommands, TaskCommands  # engineer K2: the ledger
+from ducha.plan_commands import PlannedCaseCommands
 from ducha.embedded_nats import EmbeddedNats
 from ducha.keys import NodeKey
 from ducha.settings import Settings
@@ -31,15 +34,39 @@ from ducha.store import DuchaApplication, EventReader, open_store
 from ducha.units import load_registry
 from ducha.writer import Writer
 from handlers.checkpointer import Checkpointer
+from handlers.clock import ClockHandler
+from handlers.ledger_clock import LedgerClock
+from handlers.ledger_warnings import LogNotifier, WarningDelivery
 from handlers.projector import Projector
 from handlers.relay import Relay, ensure_stream
+from projections.accountability import Accountability
 from projections.case_board import CaseBoard
-from projections.store import ViewStore
+from projections.case_history import CaseHistory
+from projections.comparison import Comparison
+from projections.due_items import DueItems
+from projections.burden import Burden
+from projections.instructions import Instructions
+from projections.ledger_tree import LedgerTree
+from projections.plan_actual import PlanActual
+from projections.scores import Scores
+from projections.store import Projection, ViewStore
 
 log = structlog.get_logger(__name__)
 
 # Every projection of a node, by name: what `ducha projections rebuild|digest` can name.
-PROJECTIONS = {"case_board": CaseBoard}
+# Node.start runs one projector for each.
+PROJECTIONS = {
+    "case_board": CaseBoard,
+    "due_items": DueItems,
+    "case_history": CaseHistory,
+    "accountability": Accountability,
+    "comparison": Comparison,
+    "ledger_tree": LedgerTree,
+    "instructions": Instructions,
+    "plan_actual": PlanActual,
+    "burden": Burden,
+    "scores": Scores,
+}
 
 
 @dataclass
@@ -56,10 +83,18 @@ class Node:
     writer: Writer
     views: ViewStore
     cases: CaseCommands
+    leads: LeadCommands
     case_board: CaseBoard
     key: NodeKey
     audit_store: AuditStore
     checkpointer: Checkpointer
+    projections: dict[str, Projection] = field(default_factory=dict)  # every view of PROJECTIONS, by name
+    due_items: DueItems = field(default_factory=DueItems)
+    clock_handler: ClockHandler | None = None
+    tasks: TaskCommands | None = None  # the ledger (工作台账), instructions (批示) and annual plans
+    instructions: InstructionCommands | None = None
+    plans: PlanCommands | None = None
+    ledger_clock: LedgerClock | None = None
     embedded_nats: EmbeddedNats | None = None
     nc: NatsClient | None = None
     js: JetStreamContext | None = None
@@ -85,13 +120,20 @@ class Node:
         await ensure_stream(self.js, self.settings.node)
         self.relay = Relay(self.reader, self.js, self.settings.node)
         self.writer.on_commit(lambda _position: self.relay.wake())
-        self.projectors[self.case_board.name] = Projector(
-            self.js, self.views, self.case_board, self.settings.node, store_position=self.reader.last_position
-        )
+        for name, projection in self.projections.items():  # one projector per projection of PROJECTIONS
+            self.projectors[name] = Projector(
+                self.js, self.views, projection, self.settings.node, store_position=self.reader.last_position
+            )
         self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
         for name, projector in self.projectors.items():
             self._tasks.append(asyncio.create_task(projector.run(), name=f"projector:{name}"))
         self._tasks.append(asyncio.create_task(self.checkpointer.run(), name="checkpointer"))
+        if self.clock_handler is not None:
+            self._tasks.append(asyncio.create_task(self.clock_handler.run(), name="clock"))
+        if self.ledger_clock is not None:
+            self._tasks.append(asyncio.create_task(self.ledger_clock.run(), name="ledger-clock"))
+        warnings = WarningDelivery(self.js, self.settings.node, LogNotifier())
+        self._tasks.append(asyncio.create_task(warnings.run(), name="ledger-warnings"))
         log.info("node started", node=self.settings.node, nats=self.nats_url)
 
     async def stop(self) -> None:
@@ -131,18 +173,24 @@ def bootstrap(
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = registry or load_registry(settings.units_file)
-    clock = clock or SystemClock()
+    clock = clock or (SetClock(settings.clock) if settings.clock else SystemClock())  # Settings refuse a set clock in production
     policy = policy or Policy()
     calendar = OfficialCalendar()
     app = open_store(settings.store_url, settings.data_dir)
     writer = Writer(app)
     views = ViewStore.open(settings.store_url, settings.data_dir)
-    case_board = CaseBoard()
-    views.install(case_board)
+    projections = {name: factory() for name, factory in PROJECTIONS.items()}
+    for projection in projections.values():
+        views.install(projection)
+    due_items = projections["due_items"]
     reader = EventReader(app, settings.node)
     key = NodeKey.load_or_create(settings.data_dir)
     audit_store = AuditStore.open(settings.store_url, settings.data_dir)
     auditor = Auditor(reader, key, audit_store, clock)
+    cases = PlannedCaseCommands(writer, registry, clock, calendar, policy)  # 一事一报 at approval
+    collaborators = (writer, registry, clock, calendar, policy)
+    tasks = TaskCommands(*collaborators, running={settings.node, *settings.child_nodes})
+    instructions = InstructionCommands(*collaborators)
     return Node(
         settings=settings,
         registry=registry,
@@ -153,11 +201,19 @@ def bootstrap(
         reader=reader,
         writer=writer,
         views=views,
-        cases=CaseCommands(writer, registry, clock, calendar, policy),
-        case_board=case_board,
+        cases=cases,
+        leads=LeadCommands(writer, registry, clock, settings.node),
+        case_board=projections["case_board"],
+        projections=projections,
         key=key,
         audit_store=audit_store,
         checkpointer=Checkpointer(auditor, every=settings.checkpoint_every),
+        due_items=due_items,
+        clock_handler=ClockHandler(cases, views, clock, policy, settings.node, interval=settings.clock_interval),
+        tasks=tasks,
+        instructions=instructions,
+        plans=PlanCommands(*collaborators),
+        ledger_clock=LedgerClock(tasks, instructions, views, clock, calendar, policy, interval=settings.clock_interval),
     )
 
 

@@ -56,9 +56,14 @@ class Settings(BaseSettings):
     )
     checkpoint_every: int = Field(1000, description="Sign an audit checkpoint after this many new events.")
     log_json: bool = Field(True, description="Structured logs as JSON lines (false: human-readable).")
-    environment: Environment = Field(Environment.PRODUCTION, description="production or development (only the latter may set the clock).")
+    environment: Environment = Field(
+        Environment.PRODUCTION, description="production or development (only the latter may set the clock)."
+    )
     clock: AwareDatetime | None = Field(
         None, description="Set the node's clock to this moment, e.g. 2026-12-01T09:00:00+08:00 (development only)."
+    )
+    child_nodes: list[str] = Field(
+        default_factory=list, description="Codes of the divisions below that run their own node (JSON list); empty = this node serves all below."
     )
     clock_interval: float = Field(60.0, gt=0, description="Seconds between the clock's ticks (overdue, urging).")
 

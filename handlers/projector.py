@@ -202,6 +202,7 @@ class Projector:
         self.delays = tuple(delays)
         self.position = views.tracked_position(projection.name, node)
         self._applied = asyncio.Condition()
+        self.started = asyncio.Event()  # set once its consumer is in place
         # Stream sequence of a message sent back for retry: nothing after it is applied before it.
         self._hold: int | None = None
         self._hold_delay = 0.0
@@ -233,6 +234,7 @@ class Projector:
         sub = await self.js.pull_subscribe(
             config.filter_subject, durable=name, stream=stream_name(self.node), config=config
         )
+        self.started.set()
         log.info("projector started", projection=name, node=self.node, position=self.position)
         try:
             while True:

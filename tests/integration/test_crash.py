@@ -44,7 +44,7 @@ def free_port() -> int:
 
 
 def start_node(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = os.environ | {"DUCHA_LOG_JSON": "true"}
+    env = os.environ | {"DUCHA_LOG_JSON": "true", "DUCHA_RATE_LIMIT": ""}  # a burst, not a client to throttle
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "ducha.cli", "serve", "--data-dir", str(data_dir), "--port", str(port), "--node", NODE],

@@ -48,6 +48,7 @@ async def js(nats_server) -> AsyncIterator:
 async def running(js, views, delays=(0.05, 0.1)) -> AsyncIterator[Projector]:
     projector = Projector(js, views, CaseBoard(), NODE, batch=50, max_deliver=3, delays=delays)
     task = asyncio.create_task(projector.run())
+    await asyncio.wait_for(projector.started.wait(), timeout=10)
     try:
         yield projector
     finally:
