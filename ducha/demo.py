@@ -10,7 +10,12 @@ site work on the official calendar, Art. 17's periods, recusal from a review. It
    left overdue — the clock marks it overdue (逾期) and urges it (催办).
 2. 吉林省教育厅's department special case (部门专项督查), filed (备案) first, closed (办结); a
    criticism (通报批评) of 吉林市 later excused (容错纠错).
-3. A covert check (暗访) of how a leader's instruction (领导批示) was carried out in 延边州.
+3. A covert check (暗访核查) of how a leader's instruction (领导批示) was carried out in 延边州: the
+   instruction's answer orders the case, and the principal leader approves it outside the plan (一事一报).
+
+Before them the province files its 2026 annual plan (年度计划), so every approval checks it; beside them
+runs the Government Work Report ledger (工作台账) and more instructions (`ducha/demo_ledger.py`). At the
+end both clocks tick once: the cases' (overdue, urging) and the ledger's (lights, overdue).
 
 It refuses a data directory that already holds events, or whose node is running.
 """
@@ -19,27 +24,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.actor import Actor, Role
+from domain.actor import Actor
 from domain.case import CaseType, Method, Topic
 from ducha.bootstrap import Node, bootstrap
 from ducha.clock import Clock
+from ducha.demo_cast import CHANGCHUN, EDUCATION, GOVERNMENT, JILIN, LEADER, OFFICE, OFFICER, REVIEWER, YANBIAN, D
+from ducha.demo_ledger import ROADS_GROUNDS, Ledger, annual_plan, later_instructions, roads_instruction, work_report_ledger
 from ducha.settings import Settings
-
-D = date.fromisoformat
-
-LEADER = Actor("220000", Role.LEADER, "刘省长")
-GOVERNMENT = Actor("220000", Role.GOVERNMENT, "省政府办公厅张明远")
-REVIEWER = Actor("220000", Role.GOVERNMENT, "省政府办公厅李文静")  # took no part in the conclusions: decides the review
-OFFICE = Actor("220000-DCS", Role.AGENCY, "省督查室赵国栋")
-OFFICER = Actor("220000-DCS", Role.AGENCY, "省督查室孙丽娜")
-EDUCATION = Actor("220000-JYT", Role.DEPARTMENT, "省教育厅周立新")
-CHANGCHUN = Actor("220100", Role.TARGET, "长春市政府办公厅陈志强")
-JILIN = Actor("220200", Role.TARGET, "吉林市政府办公厅王海波")
-YANBIAN = Actor("222400", Role.TARGET, "延边州政府办公室金成哲")
 
 
 class DemoRefused(Exception):
@@ -48,11 +42,15 @@ class DemoRefused(Exception):
 
 @dataclass
 class DemoResult:
-    """What the demo left: its cases by name, the node's last position, and what the clock recorded."""
+    """What the demo left: its cases, ledger tasks and instructions by name, the node's last position, and
+    on how many objects each clock recorded something."""
 
     cases: dict[str, UUID] = field(default_factory=dict)
+    tasks: dict[str, UUID] = field(default_factory=dict)
+    instructions: dict[str, UUID] = field(default_factory=dict)
     last_position: int = 0
     clock_recorded: int = 0
+    ledger_clock_recorded: int = 0
 
 
 class Script:
@@ -84,13 +82,19 @@ async def run_demo(settings: Settings, *, clock: Clock | None = None) -> DemoRes
     await node.start()
     try:
         script = Script(node)
+        ledger = Ledger(node, script.result)
+        await annual_plan(ledger)  # filed in January: every approval below checks it (一事一报)
         await comprehensive_case(script)
         await department_case(script)
-        await covert_instruction_check(script)
+        await covert_instruction_check(script, ledger)
+        await work_report_ledger(ledger)
+        await later_instructions(ledger)
         await catch_up(node)
-        assert node.clock_handler is not None
+        assert node.clock_handler is not None and node.ledger_clock is not None
         tick = await node.clock_handler.tick()  # 吉林市's requirement passed its deadline on 2026-09-30
         script.result.clock_recorded = len(tick.recorded)
+        ledger_tick = await node.ledger_clock.tick()  # lights turn red and yellow; a task and an instruction run late
+        script.result.ledger_clock_recorded = len(ledger_tick.recorded)
         script.result.last_position = await catch_up(node)
     finally:
         await node.stop()
@@ -255,12 +259,17 @@ async def department_case(s: Script) -> None:
 # ---- 3. 领导批示落实情况暗访 ------------------------------------------------------------------
 
 
-async def covert_instruction_check(s: Script) -> None:
-    case = await s.propose(
-        "covert", OFFICE, "2026-06-01", case_type="special", topic="instruction",
+async def covert_instruction_check(s: Script, ledger: Ledger) -> None:
+    instruction = await roads_instruction(ledger)  # issued, assigned and answered by 延边州 in May
+    assert ledger.node.instructions is not None and ledger.node.plans is not None
+    _, case = await ledger.node.instructions.order_covert_check(
+        s.node.cases, OFFICE, instruction, grounds=ROADS_GROUNDS, on=D("2026-06-01"),
         title="省政府主要领导关于边境地区农村道路安全隐患整治批示落实情况暗访", targets=["222400"],
-        methods=["covert-visit", "interview"], window_start=D("2026-06-01"), window_end=D("2026-09-30"),
-        rationale="省政府主要领导批示：边境地区农村道路安全隐患要限期整治，请督查室适时暗访核实。",
+        window_start=D("2026-06-01"), window_end=D("2026-09-30"),
+    )
+    s.result.cases["covert"] = case
+    await ledger.node.plans.approve_out_of_plan(
+        LEADER, case, on=D("2026-06-02"), grounds="批示交办事项，需暗访核实落实情况，年度计划未列，一事一报。"
     )
     await s.act(case, "approve", LEADER, "2026-06-02", remarks="同意，四不两直，直奔基层、直插现场。")
     await s.act(case, "adopt-plan", OFFICE, "2026-06-03", content="暗访边境乡镇农村道路安全隐患整治情况。", team=[OFFICER.person], team_leader=OFFICER.person)
@@ -275,3 +284,4 @@ async def covert_instruction_check(s: Script) -> None:
     await s.act(case, "complete-rectification", YANBIAN, "2026-08-20", requirement_id="r-road", summary="防护栏已全部安装完成。")
     await s.act(case, "verify-rectification", OFFICE, "2026-08-26", requirement_id="r-road", remarks="经回访核查，隐患已消除。")
     await s.act(case, "close", OFFICE, "2026-09-01", summary="批示落实到位，办结。")
+    await ledger.instruction(instruction, "close", OFFICE, "2026-09-02", summary="经暗访核实，批示要求已落实到位，办结。")
