@@ -1,0 +1,204 @@
+"""The outbox (发件): this node's events that cross a level, as signed messages to the node they concern.
+
+The outbox follows the node's history (the event store's notification log) from its own tracked
+position. An event that crosses a level becomes a message with the next sequence number for its
+receiver and the id of the message before it; the messages and the new position are written in one
+transaction of the views DB, so none is made twice or skipped. A sender then publishes each receiver's
+unsent messages in order, with `Nats-Msg-Id` = the message id, to the receiver's inbox stream across the
+leaf-node link, and marks each sent only once its receiver's JetStream acknowledged it. While a link is
+down the messages wait in the outbox: a node that was offline catches up by itself.
+
+What crosses (the ledger, 工作台账):
+* down — a child task decomposed for a unit another node serves (`remote_node`): `TaskAssigned`;
+* up — on a task assigned from above (its level is a superior node): `TaskAccepted`, `ProgressReported`
+  and the roll-up of its own children (`ChildProgressRolledUp`) as `TaskProgressReported`, and
+  `TaskCompletionClaimed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from nats.js import JetStreamContext
+
+from domain.envelope import Envelope
+from domain.units import UnitRegistry
+from ducha.federation import state
+from ducha.federation.contracts import (
+    ActorRef,
+    Contract,
+    SignedMessage,
+    TaskAccepted,
+    TaskAssigned,
+    TaskCompletionClaimed,
+    TaskProgressReported,
+    message_id,
+)
+from ducha.federation.trust import sign
+from ducha.keys import NodeKey
+from ducha.store import EventReader
+from handlers.relay import Backoff
+from projections.store import Tx, ViewStore
+
+log = structlog.get_logger(__name__)
+
+POLL_SECONDS = 0.5
+PUBLISH_TIMEOUT = 5.0
+
+
+@dataclass
+class Outbox:
+    """Turns the node's events that cross a level into signed, sequenced messages, and publishes them."""
+
+    node: str
+    registry: UnitRegistry
+    reader: EventReader
+    views: ViewStore
+    key: NodeKey
+    js: JetStreamContext | None = None
+    poll: float = POLL_SECONDS
+    _woken: asyncio.Event = field(default_factory=asyncio.Event)
+
+    # ---- events → messages ------------------------------------------------------------
+
+    def collect(self, limit: int = 500) -> int:
+        """Turns the next events of the history into messages; returns how many events it read."""
+        with self.views.transaction() as tx:
+            row = tx.query_one("SELECT position FROM fed_out_tracking WHERE node = ?", (self.node,))
+            position = int(row["position"]) if row else 0
+            envelopes = self.reader.envelopes(position, limit)
+            for envelope in envelopes:
+                for receiver, contract in self.crossing(tx, envelope):
+                    self._enqueue(tx, receiver, contract)
+            if envelopes:
+                tx.execute(
+                    "INSERT INTO fed_out_tracking (node, position) VALUES (?, ?) "
+                    "ON CONFLICT (node) DO UPDATE SET position = excluded.position",
+                    (self.node, envelopes[-1].position),
+                )
+        return len(envelopes)
+
+    def crossing(self, tx: Tx, envelope: Envelope) -> list[tuple[str, Contract]]:
+        """The messages one event makes: (receiver, contract)."""
+        if envelope.aggregate_type != "task":
+            return []
+        task_id = str(envelope.aggregate_id)
+        if envelope.type == "TaskRegistered":
+            return self._registered(tx, envelope)
+        row = tx.query_one("SELECT origin, responsible_unit FROM fed_tasks WHERE task_id = ?", (task_id,))
+        if row is None or row["origin"] is None:
+            return []
+        make = UP.get(envelope.type)
+        return [] if make is None else [(row["origin"], make(envelope, row["responsible_unit"]))]
+
+    def _registered(self, tx: Tx, envelope: Envelope) -> list[tuple[str, Contract]]:
+        p = envelope.payload
+        remote, level = p.get("remote_node"), p["level"]
+        origin = level if level != self.node and level in self.registry.ancestors(self.node) else None
+        if remote == self.node:
+            remote = None
+        if remote is None and origin is None:
+            return []
+        tx.execute(
+            "INSERT INTO fed_tasks (task_id, origin, remote, responsible_unit) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (task_id) DO NOTHING",
+            (str(envelope.aggregate_id), origin, remote, p["responsible_unit"]),
+        )
+        if remote is None:
+            return []
+        fields = {k: p[k] for k in ("title", "source", "source_ref", "responsible_unit", "responsible_person",
+                                    "responsible_leader", "supporting_units", "standard", "milestones", "deadline")}
+        return [(remote, TaskAssigned(**_common(envelope), **fields))]
+
+    def _enqueue(self, tx: Tx, receiver: str, contract: Contract) -> None:
+        row = tx.query_one("SELECT seq, message_id FROM fed_outbox WHERE receiver = ? ORDER BY seq DESC LIMIT 1", (receiver,))
+        seq, previous = (int(row["seq"]) + 1, row["message_id"]) if row else (1, None)
+        message = SignedMessage(
+            message_id=message_id(self.node, receiver, seq), sender=self.node, receiver=receiver, seq=seq,
+            previous=previous, body=contract.model_dump(mode="json"),
+        )
+        signed = sign(message, self.key)
+        tx.execute(
+            "INSERT INTO fed_outbox (receiver, seq, message_id, subject, data) VALUES (?, ?, ?, ?, ?)",
+            (receiver, seq, signed.message_id, signed.subject, signed.model_dump_json()),
+        )
+
+    # ---- publishing -------------------------------------------------------------------
+
+    async def publish_pending(self) -> int:
+        """Publishes every receiver's unsent messages in order; a receiver out of reach does not hold up another.
+        Returns how many were acknowledged."""
+        assert self.js is not None
+        with self.views.transaction() as tx:
+            rows = tx.query("SELECT receiver, seq, message_id, subject, data FROM fed_outbox WHERE sent = 0 ORDER BY receiver, seq")
+        blocked: set[str] = set()
+        sent = 0
+        for row in rows:
+            if row["receiver"] in blocked:
+                continue
+            try:
+                await self.js.publish(
+                    row["subject"], row["data"].encode(), timeout=PUBLISH_TIMEOUT, headers={"Nats-Msg-Id": row["message_id"]}
+                )
+            except Exception as error:  # the link or the receiver's server is down: try again later
+                log.info("receiver out of reach; the message waits", receiver=row["receiver"], error=repr(error))
+                blocked.add(row["receiver"])
+                continue
+            with self.views.transaction() as tx:
+                tx.execute("UPDATE fed_outbox SET sent = 1 WHERE receiver = ? AND seq = ?", (row["receiver"], row["seq"]))
+            sent += 1
+        if blocked:
+            raise OutOfReach(", ".join(sorted(blocked)))
+        return sent
+
+    async def run(self) -> None:
+        """Collects and publishes until cancelled; retries with back-off while a receiver is out of reach."""
+        backoff = Backoff(first=0.2, most=2.0)
+        while True:
+            try:
+                while await asyncio.to_thread(self.collect):
+                    pass
+                await self.publish_pending()
+                backoff.reset()
+                delay = self.poll
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                delay = backoff.next()
+                log.info("outbox waits", error=repr(error), retry_in=delay)
+            self._woken.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), delay)
+
+
+class OutOfReach(RuntimeError):
+    """Raised when some receiver did not acknowledge: its messages stay in the outbox."""
+
+
+def _common(envelope: Envelope) -> dict[str, Any]:
+    actor = envelope.actor or {}
+    return {"task_id": envelope.aggregate_id, "actor": ActorRef(**actor), "on": envelope.occurred_on}
+
+
+def _rolled_up(envelope: Envelope, responsible_unit: str) -> TaskProgressReported:
+    """A roll-up is the responsible unit's progress to the level above: its actor is that unit's office."""
+    common = {**_common(envelope), "actor": ActorRef(unit=responsible_unit, role="agency", person="汇总")}
+    narrative = f"汇总下级进展: child {envelope.payload['child_id']} at {envelope.payload['child_percent']}%"
+    return TaskProgressReported(**common, percent=envelope.payload["percent"], narrative=narrative)
+
+
+UP: dict[str, Callable[[Envelope, str], Contract]] = {
+    "TaskAccepted": lambda e, _: TaskAccepted(**_common(e), note=e.payload.get("note", "")),
+    "ProgressReported": lambda e, _: TaskProgressReported(
+        **_common(e), percent=e.payload["percent"], narrative=e.payload["narrative"], evidence=e.payload.get("evidence", [])
+    ),
+    "ChildProgressRolledUp": _rolled_up,
+    "TaskCompletionClaimed": lambda e, _: TaskCompletionClaimed(
+        **_common(e), summary=e.payload["summary"], evidence=e.payload.get("evidence", [])
+    ),
+}
