@@ -3,9 +3,9 @@ claim, verify (照单验收) or return, urge (催办), close (销号), and the c
 
 Decomposition saves the parent and its children in one writer act (one transaction).
 Roll-up: a child's `ProgressReported` or `TaskVerified` is rolled up into its parent
-(`ChildProgressRolledUp`) **in the same writer act**, when the child lives on this node (it is
-not marked for another node): the child's parent id never changes, so it is read before the
-act and the parent is loaded beside the child (`others=`). Both commit together or not at
+(`ChildProgressRolledUp`) and from there into every ancestor this node works, **in the same
+writer act**: the parent ids never change, so the chain is read before the act and the
+ancestors are loaded beside the child (`others=`). Both commit together or not at
 all, so a parent never misses a child's progress and no process manager has to catch up.
 A child marked for another node (`remote_node`) is worked there; carrying its progress back
 up belongs to the levels' crossing (not done here).
@@ -23,8 +23,9 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain.actor import Actor
+from domain.errors import NotFound
 from domain.ledger import Task
-from domain.ledger_tree import serving_node
+from domain.ledger_tree import TaskState, serving_node
 from ducha.commands import check_is
 from ducha.instruction_commands import InstructionCommands
 from ducha.ledger_base import Commands
@@ -86,30 +87,45 @@ class TaskCommands(Commands):
     ) -> Outcome:
         """One of TASK_COMMANDS on a task; a child's progress or verification is rolled up into its parent."""
         method_name, wanted = TASK_COMMANDS[command]
-        parent_id = await self._local_parent(task_id) if command in ROLLED_UP else None
+        ancestors = await self._local_ancestors(task_id, command) if command in ROLLED_UP else []
 
-        def act(task: Task, *parents: Task) -> list[Task]:
+        def act(task: Task, *chain: Task) -> list[Task]:
             check_is(task, Task, task_id)
             now = self.clock.now()
             day = on or now.date()
             getattr(task, method_name)(actor=actor, on=day, now=now, **self.collaborators(wanted), **fields)
-            if not parents:
-                return [task]
-            parents[0].roll_up_child(
-                actor=actor, on=day, now=now, child_id=str(task.id), percent=task.percent,
-                done=command == "verify",
-            )
-            return [task, parents[0]]
+            child, done = task, command == "verify"
+            for parent in chain:  # the parent, then its parent, … as far as this node works them
+                if parent.state is TaskState.CLOSED:
+                    break
+                parent.roll_up_child(
+                    actor=actor, on=day, now=now, child_id=str(child.id), percent=child.percent, done=done,
+                )
+                child, done = parent, False  # a grandparent hears a new percent, not a verification
+            return [task, *chain]
 
-        others = (parent_id,) if parent_id is not None else ()
-        return await self._run(f"task-{command}", task_id, act, expected_version, others)
+        return await self._run(f"task-{command}", task_id, act, expected_version, tuple(ancestors))
 
-    async def _local_parent(self, task_id: UUID) -> UUID | None:
-        """The parent of a child that this node works (its parent is here too); None for a root task."""
-        task = await asyncio.to_thread(self.load, task_id, Task)
-        if task.parent_id is None or task.remote_node is not None:
-            return None
-        return UUID(task.parent_id)
+    async def _local_ancestors(self, task_id: UUID, command: str) -> list[UUID]:
+        """The ancestors that hear a child's progress here: the parent, its parent, … up to the root or to a
+        task that another node works (its progress travels up through the federation instead)."""
+        return await asyncio.to_thread(self._ancestors, task_id, command)
+
+    def _ancestors(self, task_id: UUID, command: str) -> list[UUID]:
+        task = self.load(task_id, Task)
+        # A child marked for another node is worked there; its progress reaches the parent through the
+        # federation's inbox (ducha/federation/apply.py), but its verification (验收) happens here.
+        if task.remote_node is not None and command != "verify":
+            return []
+        chain: list[UUID] = []
+        current = task
+        while current.parent_id is not None and (current is task or current.remote_node is None):
+            try:  # an assignment from above names a parent that lives on the assigning node
+                current = self.load(UUID(current.parent_id), Task)
+            except NotFound:
+                break
+            chain.append(current.id)
+        return chain
 
     async def run_clock(self, actor_of: Callable[[str], Actor], task_id: UUID) -> Outcome:
         """The clock's commands on one task in one save, as the office of the task's level: overdue (once),

@@ -112,17 +112,20 @@ def list_cases(
 
 
 def repeat_candidates(
-    views: ViewStore, *, targets: list[str], topic: str, window_start: str, window_end: str, states: list[str]
+    views: ViewStore, *, targets: list[str], topic: str, window_start: str, window_end: str, states: list[str],
+    limit: int = 20,
 ) -> list[dict[str, Any]]:
-    """Cases in `states` that visit one of `targets` on `topic` or in a window overlapping the given one (Art. 15)."""
+    """The latest `limit` cases in `states` that visit one of `targets` on `topic` or in a window overlapping
+    the given one (Art. 15): id, title, topic, targets and window only."""
     sql = (
-        f"SELECT * FROM case_board WHERE state IN ({', '.join('?' for _ in states)})"
-        " AND (topic = ? OR (window_start <= ? AND window_end >= ?))"
+        "SELECT id, title, topic, targets, window_start, window_end FROM case_board"
+        f" WHERE state IN ({', '.join('?' for _ in states)}) AND (topic = ? OR (window_start <= ? AND window_end >= ?))"
         f" AND id IN (SELECT case_id FROM case_board_targets WHERE target IN ({', '.join('?' for _ in targets)}))"
+        " ORDER BY proposed_on DESC, id LIMIT ?"
     )
     with views.transaction() as tx:
-        rows = tx.query(sql, [*states, topic, window_end, window_start, *targets])
-        return [_public(tx, row) for row in rows]
+        rows = tx.query(sql, [*states, topic, window_end, window_start, *targets, limit])
+    return [row | {"targets": json.loads(row["targets"])} for row in rows]
 
 
 def count_cases(views: ViewStore, *, filters: Filters | None = None, audience: Audience | None = None) -> dict[str, int]:

@@ -62,6 +62,22 @@ async def test_child_progress_rolls_up_into_the_parent_tree(client, auth, node):
     assert [c["percent"] for c in tree["children"]] == [60.0, 0.0]
 
 
+async def test_grandchild_progress_rolls_up_through_every_level_to_the_root(client, auth, node):
+    root = await post(client, auth, "/v1/tasks", task_body(responsible_unit="220000-FGW", supporting_units=[], milestones=[]), AGENCY, 201)
+    child = {"unit": "220100", "person": "长春市刘", "leader": "副市长马", "title": "长春分解", "standard": "新增就业1万人",
+             "deadline": "2026-12-20"}
+    (city_task,) = (await post(client, auth, f"/v1/tasks/{root['id']}/decompose", {"children": [child]}, AGENCY))["children"]
+    await post(client, auth, f"/v1/tasks/{city_task}/accept", {}, CITY)
+    grandchild = child | {"unit": "220102", "person": "南关区王", "leader": "区长赵", "title": "南关分解"}
+    (district_task,) = (await post(client, auth, f"/v1/tasks/{city_task}/decompose", {"children": [grandchild]}, CITY))["children"]
+    await post(client, auth, f"/v1/tasks/{district_task}/accept", {}, DISTRICT)
+    done = await post(client, auth, f"/v1/tasks/{district_task}/report-progress",
+                      {"percent": 60, "narrative": "新增6千人", "evidence": []}, DISTRICT)
+    await settled(node, done["position"])
+    tree = (await client.get(f"/v1/tasks/{root['id']}/tree", headers=auth(AGENCY))).json()
+    assert (tree["percent"], tree["children"][0]["percent"]) == (60.0, 60.0)
+
+
 async def test_a_parent_claims_completion_only_after_every_child_is_verified(client, auth, node):
     parent, (south, north) = await decomposed(client, auth)
     refused = await client.post(f"/v1/tasks/{parent}/claim-completion", json={"summary": "完成"}, headers=auth(CITY))
