@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean
+.PHONY: run test bench fuzz install clean federation
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Three levels on one machine: province, city and county nats-servers joined by leaf-node links, a node on each.
+federation: $(STAMP)
+	$(BIN)/ducha federation up --dir var/federation
+
+fuzz: $(STAMP)
+	DUCHA_FUZZ_EXAMPLES=$${DUCHA_FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -q -s tests/api/test_schemathesis.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -12,10 +12,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import audit, case_commands, case_queries, ops
-from api import leads, policy  # engineer G: leads (线索) and the node policy
-from api import accountability, comparison, history  # engineer H: the case's read side
-from api import instructions, plans, tasks, units  # engineer K2: the ledger, instructions, plans, burden
+from api import leads, policy
+from api import accountability, comparison, history
+from api import instructions, plans, tasks, units
+from api import federation
 from api.access_log import AccessLog
+from api.authorization import Authorized
 from api.limits import Limits
 from api.auth import TokenVerifier
 from api.problems import install_problem_handlers, move_problem_schemas
@@ -47,6 +49,7 @@ def create_app(node: Node) -> FastAPI:
         summary="Government supervision work, event-sourced, one node per level.",
         version="0.1.0",
         lifespan=_lifespan(node),
+        dependencies=[Authorized],  # the one authorization policy, before every route (api/authorization.py)
     )
     app.state.node = node
     app.state.tokens = TokenVerifier(
@@ -69,6 +72,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(instructions.router)
     app.include_router(plans.router)
     app.include_router(units.router)
+    app.include_router(federation.router)
     app.add_middleware(Limits, max_body=node.settings.max_body_bytes, rate=node.settings.rate_limit)
     app.add_middleware(AccessLog)
     _problem_openapi(app)

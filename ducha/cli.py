@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ducha.audit.cli import audit_app
+from ducha.federation.cli import federation_app
 from ducha.settings import JetStreamSync, Settings
 
 app = typer.Typer(help="ducha (督查): government supervision work, one node per level.", no_args_is_help=True)
@@ -19,6 +20,7 @@ projections_app = typer.Typer(help="Rebuild projections and print their digests.
 app.add_typer(token_app, name="token")
 app.add_typer(projections_app, name="projections")
 app.add_typer(audit_app, name="audit")
+app.add_typer(federation_app, name="federation")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory [env DUCHA_DATA_DIR; default ./var]")]
 Node = Annotated[str | None, typer.Option("--node", help="The node's unit code [env DUCHA_NODE; default 220000]")]

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     child_nodes: list[str] = Field(
         default_factory=list, description="Codes of the divisions below that run their own node (JSON list); empty = this node serves all below."
     )
+    trust_store: Path | None = Field(
+        None, description="JSON {node code: Ed25519 public key, base64} of the levels this node talks to; set = federated."
+    )
     clock_interval: float = Field(60.0, gt=0, description="Seconds between the clock's ticks (overdue, urging).")
 
     @model_validator(mode="after")
