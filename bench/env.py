@@ -29,12 +29,17 @@ class Sizes:
     fetch_batch: int = 256
     latency_probe_seconds: float = 4.0
     latency_seconds: float = 10.0
+    lifecycle_cases: int = 2000  # each case = 13 one-event commands
+    ledger_tasks: int = 40  # provincial tasks, each decomposed to the 9 prefectures and their counties
+    ledger_reports: int = 12  # progress reports per county task
+    audit_events: int = 200_000  # the larger audit size (the smaller is a tenth)
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
             store_cases=500, http_cases=300, http_queries=1500, bus_events=3000,
-            latency_probe_seconds=2.0, latency_seconds=3.0,
+            latency_probe_seconds=2.0, latency_seconds=3.0, lifecycle_cases=300, ledger_tasks=4, ledger_reports=6,
+            audit_events=20_000,
         )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from collections.abc import Awaitable, Callable
 from uuid import uuid4
 
 from bench.env import Sizes, say
-from bench.report import Figure, p99_below, ratio_at_least
+from bench.report import Figure, Target, no_target, p99_below, ratio_at_least
 
 Measure = Callable[[Figure], Awaitable[None]]
 
@@ -27,7 +28,7 @@ async def guarded(figure: Figure, measure: Measure) -> Figure:
 async def store_section(sizes: Sizes, registry, earlier: dict[str, Figure]) -> list[Figure]:
     from bench import store_figures
 
-    app_layer = Figure(APP_LAYER, "cmd/s", ratio_at_least(0.70), ceiling_name="bare eventsourcing")
+    app_layer = Figure(APP_LAYER, "cmd/s", ratio_at_least(0.70), ceiling_name=BARE_STORE)
 
     async def measure(figure: Figure) -> None:
         figure.ceiling = store_figures.bare_store_rate(registry, sizes.store_cases)
@@ -150,8 +151,137 @@ async def latency_section(sizes: Sizes, registry, earlier: dict[str, Figure]) ->
     return [await guarded(figure, measure)]
 
 
+async def _bare_ceiling(sizes: Sizes, registry, earlier: dict[str, Figure]) -> float:
+    """The bare eventsourcing ceiling: as measured earlier in this run, else measured here."""
+    from bench import store_figures
+
+    for figure in earlier.values():  # the store section's, or another section's that measured it in this run
+        if figure.ceiling_name == BARE_STORE and figure.ceiling:
+            return figure.ceiling
+    return await asyncio.to_thread(store_figures.bare_store_rate, registry, sizes.store_cases)
+
+
+async def lifecycle_section(sizes: Sizes, registry, earlier: dict[str, Figure]) -> list[Figure]:
+    from bench import lifecycle
+    from bench.env import nats_server, temp_dir
+
+    commands = Figure("commands/s, lifecycle mix", "cmd/s", ratio_at_least(0.70), ceiling_name=BARE_STORE)
+    projection = Figure(
+        "projection events/s, lifecycle mix, all projections", "ev/s", ratio_at_least(0.30),
+        ceiling_name="bare pull+ack, one consumer per projection",
+    )
+    with temp_dir("lifecycle") as root:
+        mixed = None
+
+        async def measure_write(figure: Figure) -> None:
+            nonlocal mixed
+            figure.ceiling = await _bare_ceiling(sizes, registry, earlier)
+            mixed = await lifecycle.write_mix(registry, root / "node", sizes)
+            figure.value = mixed.rate
+            figure.notes.append(
+                f"{sizes.lifecycle_cases} cases x {lifecycle.STEPS} one-event commands (propose ... close, 13 steps) by "
+                f"{sizes.concurrency} callers through CaseCommands/Writer; ceiling: the store figure's bare loop"
+            )
+
+        async def measure_projection(figure: Figure) -> None:
+            if mixed is None:
+                raise RuntimeError("no mixed history: the write figure failed")
+            async with nats_server(root / "nats") as url:
+                events = await lifecycle.publish_history(url, mixed.node.reader)
+                figure.ceiling = await lifecycle.bare_consumers_rate(url, events, len(mixed.node.projections), sizes.fetch_batch)
+                figure.value = await lifecycle.project_all(url, mixed.node, mixed.last_position)
+            figure.notes.append(
+                f"{mixed.last_position} events of the mix on the stream, through all {len(mixed.node.projections)} "
+                f"projections ({', '.join(mixed.node.projections)}), one projector each as Node.start builds them, "
+                f"from zero to all applied; ceiling: as many bare durable pull consumers at once, fetch {sizes.fetch_batch} and ack"
+            )
+
+        try:
+            await guarded(commands, measure_write)
+            await guarded(projection, measure_projection)
+        finally:
+            if mixed is not None:
+                lifecycle.close(mixed.node)
+    return [commands, projection]
+
+
+async def ledger_section(sizes: Sizes, registry, earlier: dict[str, Figure]) -> list[Figure]:
+    from bench import ledger_figures
+    from bench.env import temp_dir
+
+    reports = Figure("ledger reports/s, province", "rep/s", ratio_at_least(0.70), ceiling_name=BARE_STORE)
+    tree = Figure("ledger tree query, one provincial task", "ms", p99_below(200), ceiling_name="(no ceiling)")
+
+    async def measure(figure: Figure) -> None:
+        figure.ceiling = await _bare_ceiling(sizes, registry, earlier)
+        with temp_dir("ledger") as root:
+            found = await ledger_figures.measure(registry, root / "node", sizes)
+        figure.value = found.reports_per_s
+        figure.notes.append(
+            f"{found.tasks} tasks ({sizes.ledger_tasks} provincial tasks, each to the 9 prefectures and their counties, "
+            f"all accepted; set-up {found.setup_seconds:.1f} s, not timed), then {found.reports} progress reports "
+            f"({sizes.ledger_reports} per county task) by {sizes.concurrency} callers, each rolled up into its prefecture's "
+            f"task in the same act (2 events); {found.events} events in all"
+        )
+        tree.p50_ms, tree.p99_ms = found.tree_p50_ms, found.tree_p99_ms
+        tree.notes.append(
+            f"{ledger_figures.TREE_QUERIES} times the body of GET /v1/tasks/{{id}}/tree (subtree + lights of today) "
+            f"over {found.tree_rows} tasks, on the ledger tree view rebuilt from that history"
+        )
+
+    await guarded(reports, measure)
+    if reports.missing and tree.p99_ms is None:
+        tree.missing = reports.missing
+    return [reports, tree]
+
+
+AUDIT_STEPS = {"verify_events_per_s": "audit verify", "export_events_per_s": "audit export",
+               "verify_export_events_per_s": "audit verify export (offline)", "checkpoint_events_per_s": "audit checkpoint"}
+
+
+async def audit_section(sizes: Sizes, registry, earlier: dict[str, Figure]) -> list[Figure]:
+    from bench import audit_cost
+
+    n = sizes.audit_events
+    rates = {key: Figure(f"{name} events/s ({n:,} events)", "ev/s", no_target(), ceiling_name="(no ceiling)")
+             for key, name in AUDIT_STEPS.items()}
+    verdict: dict[str, bool] = {}
+    flat = Target("growth at N <= growth at N/10 + 16 MB", lambda f: verdict.get("flat", False))
+    memory = Figure(f"audit RSS growth ({n:,} events)", "MB", flat, ceiling_name="(no ceiling)")
+
+    async def measure(_: Figure) -> None:
+        say(f"audit: a history of {n // 10} then {n} events, each in its own process")
+        found = await asyncio.to_thread(audit_cost.run, n)
+        small, large = found["small"], found["large"]
+        for part in (small, large):
+            if "error" in part:
+                raise RuntimeError(f"{part['events']} events: {part['error']}")
+        for key, figure in rates.items():
+            figure.value = large[key]
+        memory.value = large["audit_rss_growth_mb"]
+        verdict["flat"] = found["memory_flat"]
+        memory.notes.append(
+            f"peak RSS growth over the audit: {small['audit_rss_growth_mb']} MB at {small['events']:,} events, "
+            f"{large['audit_rss_growth_mb']} MB at {large['events']:,}; the child's peak RSS "
+            f"{small['rss_peak_mb']} MB and {large['rss_peak_mb']} MB (a high-water mark: growth is over the peak "
+            f"reached writing the history); seconds at {n:,}: {large['seconds']}; for the 1M figure: "
+            "python -m bench --only audit --audit-events 1000000"
+        )
+
+    first = rates["verify_events_per_s"]
+    await guarded(first, measure)
+    for figure in [*rates.values(), memory]:
+        if first.missing and figure.value is None:
+            figure.missing = first.missing
+    return [*rates.values(), memory]
+
+
 APP_LAYER = "commands/s, application layer"
-SECTIONS = {"store": store_section, "bus": bus_section, "http": http_section, "latency": latency_section}
+BARE_STORE = "bare eventsourcing"
+SECTIONS = {
+    "store": store_section, "bus": bus_section, "http": http_section, "latency": latency_section,
+    "lifecycle": lifecycle_section, "ledger": ledger_section, "audit": audit_section,
+}
 
 
 async def run_all(sizes: Sizes, only: list[str] | None) -> list[Figure]:

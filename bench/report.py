@@ -11,11 +11,15 @@ class Target:
     """What a figure should reach: a sentence for the table and the check behind it."""
 
     text: str
-    check: Callable[["Figure"], bool]
+    check: Callable[["Figure"], bool] | None  # None: a figure to read, with no target stated for it
 
 
 def ratio_at_least(share: float) -> Target:
     return Target(f"ratio >= {share:.0%}", lambda f: f.ratio is not None and f.ratio >= share)
+
+
+def no_target() -> Target:
+    return Target("(none stated)", None)
 
 
 def p99_below(ms: float) -> Target:
@@ -44,7 +48,7 @@ class Figure:
         return self.value / self.ceiling
 
     def verdict(self) -> str:
-        if self.missing is not None:
+        if self.missing is not None or self.target.check is None:
             return "-"
         return "yes" if self.target.check(self) else "NO"
 
