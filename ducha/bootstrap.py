@@ -25,7 +25,7 @@ from ducha.calendar import OfficialCalendar
 from ducha.clock import Clock, SetClock, SystemClock
 from ducha.commands import CaseCommands
 from ducha.lead_commands import LeadCommands
-from ducha.ledger_commands import InstructionCommands, PlanCommands, TaskCommands  # engineer K2: the ledger
+from ducha.ledger_commands import InstructionCommands, PlanCommands, TaskCommands
 from ducha.plan_commands import PlannedCaseCommands
 from ducha.embedded_nats import EmbeddedNats
 from ducha.keys import NodeKey
@@ -37,7 +37,7 @@ from handlers.checkpointer import Checkpointer
 from handlers.clock import ClockHandler
 from handlers.ledger_clock import LedgerClock
 from handlers.ledger_warnings import LogNotifier, WarningDelivery
-from handlers.projector import Projector
+from handlers.projector import Projector, ProjectionView
 from handlers.relay import Relay, ensure_stream
 from projections.accountability import Accountability
 from projections.case_board import CaseBoard
@@ -54,7 +54,7 @@ from projections.store import Projection, ViewStore
 log = structlog.get_logger(__name__)
 
 # Every projection of a node, by name: what `ducha projections rebuild|digest` can name.
-# Node.start runs one projector for each.
+# Node.start runs them in groups (PROJECTOR_GROUPS), one projector per group.
 PROJECTIONS = {
     "case_board": CaseBoard,
     "due_items": DueItems,
@@ -67,6 +67,19 @@ PROJECTIONS = {
     "burden": Burden,
     "scores": Scores,
 }
+
+# Projections that get a projector of their own group; every other projection shares one
+# projector ("projections"). The case board is alone: every command's answer (repeated
+# supervision) and most reads wait on it, and its own small transaction makes it visible
+# sooner than one over all the views.
+PROJECTOR_GROUPS: tuple[tuple[str, ...], ...] = (("case_board",),)
+
+
+def _group_name(group: tuple[str, ...], index: int, *, last: bool) -> str:
+    """The durable consumer's name: the projection's own for a group of one."""
+    if len(group) == 1:
+        return group[0]
+    return "projections" if last else f"projections_{index}"
 
 
 @dataclass
@@ -99,7 +112,8 @@ class Node:
     nc: NatsClient | None = None
     js: JetStreamContext | None = None
     relay: Relay | None = None
-    projectors: dict[str, Projector] = field(default_factory=dict)
+    federation: Any = None  # ducha.federation.runner.Federation, when DUCHA_TRUST_STORE is set
+    projectors: dict[str, ProjectionView] = field(default_factory=dict)  # every projection's view of its projector
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -120,13 +134,10 @@ class Node:
         await ensure_stream(self.js, self.settings.node)
         self.relay = Relay(self.reader, self.js, self.settings.node)
         self.writer.on_commit(lambda _position: self.relay.wake())
-        for name, projection in self.projections.items():  # one projector per projection of PROJECTIONS
-            self.projectors[name] = Projector(
-                self.js, self.views, projection, self.settings.node, store_position=self.reader.last_position
-            )
         self._tasks.append(asyncio.create_task(self.relay.run(), name="relay"))
-        for name, projector in self.projectors.items():
-            self._tasks.append(asyncio.create_task(projector.run(), name=f"projector:{name}"))
+        for group in self._projector_groups():
+            self.projectors |= {projection.name: group.view(projection.name) for projection in group.projections}
+            self._tasks.append(asyncio.create_task(group.run(), name=f"projector:{group.name}"))
         self._tasks.append(asyncio.create_task(self.checkpointer.run(), name="checkpointer"))
         if self.clock_handler is not None:
             self._tasks.append(asyncio.create_task(self.clock_handler.run(), name="clock"))
@@ -134,9 +145,38 @@ class Node:
             self._tasks.append(asyncio.create_task(self.ledger_clock.run(), name="ledger-clock"))
         warnings = WarningDelivery(self.js, self.settings.node, LogNotifier())
         self._tasks.append(asyncio.create_task(warnings.run(), name="ledger-warnings"))
+        if self.settings.trust_store is not None:  # messages to and from other levels
+            from ducha.federation.runner import start_federation
+
+            self.federation = await start_federation(self)
         log.info("node started", node=self.settings.node, nats=self.nats_url)
 
+    def _projector_groups(self) -> list[Projector]:
+        """The projectors: one per group of PROJECTOR_GROUPS, then one for all the other projections.
+
+        A group shares one consumer, one fetch, one decode per message and one transaction
+        per batch (N projectors cost N times that). The lag is read from the writer's last
+        commit (memory), not from the store at every batch.
+        """
+        def store_position() -> int:
+            return self.writer.last_position
+
+        grouped = {name for group in PROJECTOR_GROUPS for name in group}
+        members = [*PROJECTOR_GROUPS, tuple(name for name in self.projections if name not in grouped)]
+        return [
+            Projector(
+                self.js, self.views, [self.projections[name] for name in group if name in self.projections],
+                self.settings.node, name=_group_name(group, index, last=index == len(members) - 1),
+                store_position=store_position,
+            )
+            for index, group in enumerate(members)
+            if any(name in self.projections for name in group)
+        ]
+
     async def stop(self) -> None:
+        if self.federation is not None:
+            await self.federation.stop()
+            self.federation = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -48,7 +48,18 @@ class DuchaApplication(Application[UUID]):
 
 
 def store_env(store_url: str | None, data_dir: Path, *, cache_size: int = 10_000) -> dict[str, str]:
-    """eventsourcing's environment for the configured store."""
+    """eventsourcing's environment for the configured store.
+
+    The aggregate cache's fast-forward (a select of newer events at every load of a cached
+    aggregate) is what keeps the cache right when other processes write the same store:
+    on PostgreSQL it stays on (several processes may share a database). On SQLite the store
+    is the node's own file with one writer, the node's `Writer` thread (the CLI's offline
+    commands only read, and the demo refuses to run beside a node), so a cached aggregate
+    cannot fall behind its stream: it is off. Without it eventsourcing puts each aggregate
+    in the cache as it is saved, and only after the events are recorded, so a save that
+    fails (a conflict) leaves the cached aggregate as it was. Loads hand out deep copies,
+    so a refused command leaves the cache untouched too.
+    """
     env = {
         "AGGREGATE_CACHE_MAXSIZE": str(cache_size),
         "DEEPCOPY_FROM_AGGREGATE_CACHE": "y",
@@ -71,6 +82,7 @@ def store_env(store_url: str | None, data_dir: Path, *, cache_size: int = 10_000
         return env
     data_dir.mkdir(parents=True, exist_ok=True)
     return env | {
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(data_dir / "events.sqlite3"),
         "SQLITE_LOCK_TIMEOUT": "10",

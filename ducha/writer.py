@@ -69,6 +69,18 @@ class Writer:
         self._queue: queue.SimpleQueue[_Work | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[int], None]] = []
+        self._last_position: int | None = None
+
+    @property
+    def last_position(self) -> int:
+        """The position of the last event committed: read from the store once, then kept in memory.
+
+        The writer is the node's only writer of its store, so after the first read every
+        later position passes through `_save` (an int assignment, safe to read from any thread).
+        """
+        if self._last_position is None:
+            self._last_position = self.app.recorder.max_notification_id() or 0
+        return self._last_position
 
     def on_commit(self, listener: Callable[[int], None]) -> None:
         """Calls `listener(last_position)` on the writer thread after each commit."""
@@ -184,6 +196,8 @@ class Writer:
         }
         if positions:
             last = max(positions.values())
+            if self._last_position is None or last > self._last_position:
+                self._last_position = last
             for listener in self._listeners:
                 listener(last)
         return positions

@@ -1,4 +1,4 @@
-"""The projector (投影器): feeds one projection from one node's stream through a durable consumer.
+"""The projector (投影器): feeds a group of projections from one node's stream through ONE durable consumer.
 
 Built on nats-py's pull subscription rather than a FastStream subscriber: the node hands us
 its JetStream context (not a broker), FastStream's batch subscriber waits for a full batch
@@ -6,18 +6,24 @@ or its timeout (latency for read-your-writes), and its in-memory broker has no d
 count. The heart, `project_batch` (decode + apply one fetched batch), takes plain
 `Delivery` values, so it runs as well under a FastStream handler on TestNatsBroker.
 
-Per fetched batch: decode, apply with the tracking in ONE transaction, commit, and only
-then ack (a crash in between causes a redelivery that the tracking absorbs). A poison
-message is retried with a growing delay (nak), in order: it and what followed it are sent
-back; at the delivery bound it is dead-lettered in the transaction that moves the tracking
-past it, acked, counted, and the projector goes on.
+Per fetched batch: decode each message once, apply it to every projection of the group,
+with every projection's tracking, in ONE transaction, commit, and only then ack (a crash in
+between causes a redelivery that the tracking absorbs). The tracking stays per projection
+(`projection_tracking`), so each view is rebuilt, digested and replayed on its own.
+
+A poison message is poison for one projection: it is retried with a growing delay (nak) for
+that projection alone, which holds (applies nothing past it, in order) until the retry
+comes, while the other projections apply it and go on; a message is acked once every
+projection is done with it, and sent back otherwise (a projection that has it already skips
+it by its tracking). At the delivery bound it is dead-lettered for that projection in the
+transaction that moves its tracking past it, and that projection goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +38,9 @@ from pydantic import ValidationError
 from domain.envelope import Envelope, stream_name
 from handlers.relay import RelayError, position_of
 from ducha.metrics import DEAD_LETTERS, PROJECTION_APPLIED, PROJECTION_LAG, PROJECTION_POSITION
-from projections.base import Poisoned, Tracking, apply_one, dead_letter_envelope, describe, record_dead_letter
+from projections.base import (
+    Poisoned, Tracking, apply_one, dead_letter_envelope, describe, load_tracking, record_dead_letter,
+)
 from projections.store import Projection, ViewStore
 
 log = structlog.get_logger(__name__)
@@ -69,14 +77,15 @@ class Delivery:
 
 @dataclass
 class BatchOutcome:
-    """What `project_batch` committed: the first `settled` deliveries are to be acked, the rest nak'd."""
+    """What `project_batch` committed: which deliveries to ack (the others are sent back), per projection."""
 
-    settled: int = 0
+    settled: list[bool] = field(default_factory=list)  # per delivery: True to ack, False to send back
     retry_delay: float = 0.0
-    applied: int = 0
-    dead: int = 0
-    positions: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
+    applied: dict[str, int] = field(default_factory=dict)
+    dead: dict[str, int] = field(default_factory=dict)
+    tracked: dict[str, dict[str, int]] = field(default_factory=dict)  # per projection, per node, as committed
+    holds: dict[str, int] = field(default_factory=dict)  # projection -> stream sequence it waits to retry
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 def retry_delay(delivered: int, delays: Sequence[float] = RETRY_DELAYS) -> float:
@@ -85,60 +94,102 @@ def retry_delay(delivered: int, delays: Sequence[float] = RETRY_DELAYS) -> float
 
 
 def project_batch(
-    views: ViewStore, projection: Projection, deliveries: Sequence[Delivery], *,
+    views: ViewStore, projections: Projection | Sequence[Projection], deliveries: Sequence[Delivery], *,
+    tracked: Mapping[str, Mapping[str, int]] | None = None, holds: Mapping[str, int] | None = None,
     max_deliver: int = MAX_DELIVER, delays: Sequence[float] = RETRY_DELAYS,
 ) -> BatchOutcome:
-    """Decodes and applies one fetched batch with its tracking in ONE transaction (the projector's heart).
+    """Decodes and applies one fetched batch to every projection, with their tracking, in ONE transaction.
 
-    The batch is first applied without savepoints (they cost two statements per envelope);
-    if any envelope fails, that transaction is rolled back and the batch applied again with
-    a savepoint per envelope, so the failure undoes only its own envelope.
+    `tracked` is the projections' tracking as last committed (read from the table when
+    None); `holds` the stream sequence each held projection waits to retry. The batch is
+    first applied without savepoints (they cost two statements per envelope); if any
+    envelope fails, that transaction is rolled back and the batch applied again with a
+    savepoint per projection per envelope, so a failure undoes only its own envelope in its
+    own projection.
     """
+    group = (projections,) if not isinstance(projections, Sequence) else tuple(projections)
+    envelopes = [_decode(delivery) for delivery in deliveries]  # once per message, shared by the group
     try:
-        return _project(views, projection, deliveries, max_deliver, delays, guarded=False)
+        return _project(views, group, deliveries, envelopes, tracked, holds or {}, max_deliver, delays, guarded=False)
     except Poisoned:
-        return _project(views, projection, deliveries, max_deliver, delays, guarded=True)
+        return _project(views, group, deliveries, envelopes, tracked, holds or {}, max_deliver, delays, guarded=True)
 
 
 def _project(
-    views: ViewStore, projection: Projection, deliveries: Sequence[Delivery],
-    max_deliver: int, delays: Sequence[float], *, guarded: bool,
+    views: ViewStore, projections: Sequence[Projection], deliveries: Sequence[Delivery],
+    envelopes: Sequence[Envelope | ValidationError], tracked: Mapping[str, Mapping[str, int]] | None,
+    holds: Mapping[str, int], max_deliver: int, delays: Sequence[float], *, guarded: bool,
 ) -> BatchOutcome:
-    outcome = BatchOutcome()
+    outcome = BatchOutcome(settled=[True] * len(deliveries), holds=dict(holds))
     with views.transaction() as tx:
-        tracking = Tracking(tx, projection.name)
-        for delivery in deliveries:
-            envelope = _decode(tx, projection.name, delivery)
-            if envelope is not None and not tracking.seen(envelope):
-                error = apply_one(tx, projection, envelope, guarded=guarded)
-                if error is not None and delivery.delivered < max_deliver:
-                    outcome.retry_delay, outcome.error = retry_delay(delivery.delivered, delays), describe(error)
-                    break  # commit what came before; send this one and the rest back, in order
-                if error is not None:
-                    dead_letter_envelope(tx, projection.name, envelope, error)
-                    outcome.dead += 1
-                else:
-                    outcome.applied += 1
-                tracking.advance(envelope)
-            elif envelope is None:
-                outcome.dead += 1
-            outcome.settled += 1
-        tracking.save()
-        outcome.positions = dict(tracking.positions)
+        for projection in projections:
+            tracking = Tracking(tx, projection.name, None if tracked is None else tracked.get(projection.name, {}))
+            _feed(tx, projection, tracking, deliveries, envelopes, outcome, max_deliver, delays, guarded=guarded)
+            tracking.save()
+            outcome.tracked[projection.name] = tracking.positions
     return outcome
 
 
-def _decode(tx: Any, projection: str, delivery: Delivery) -> Envelope | None:
-    """The delivery's envelope; one that does not decode is dead-lettered at once (no retry can mend it)."""
+def _feed(
+    tx: Any, projection: Projection, tracking: Tracking, deliveries: Sequence[Delivery],
+    envelopes: Sequence[Envelope | ValidationError], outcome: BatchOutcome,
+    max_deliver: int, delays: Sequence[float], *, guarded: bool,
+) -> None:
+    """Applies the batch to one projection; marks unsettled what it must see again (held or to retry)."""
+    name = projection.name
+    applied = dead = 0
+    failed = False  # once a message is sent back for retry, nothing after it is applied in this batch
+    for index, (delivery, envelope) in enumerate(zip(deliveries, envelopes, strict=True)):
+        if failed or _held(outcome.holds, name, delivery):
+            outcome.settled[index] = False
+            continue
+        if isinstance(envelope, ValidationError):
+            _dead_letter_undecodable(tx, name, delivery, envelope)
+            dead += 1
+            continue
+        if tracking.seen(envelope):
+            continue
+        error = apply_one(tx, projection, envelope, guarded=guarded)
+        if error is not None and delivery.delivered < max_deliver:
+            failed, outcome.settled[index] = True, False
+            outcome.holds[name] = delivery.sequence
+            outcome.retry_delay = max(outcome.retry_delay, retry_delay(delivery.delivered, delays))
+            outcome.errors[name] = describe(error)
+            continue
+        if error is not None:
+            dead_letter_envelope(tx, name, envelope, error)
+            dead += 1
+        else:
+            applied += 1
+        tracking.advance(envelope)
+    outcome.applied[name], outcome.dead[name] = applied, dead
+
+
+def _held(holds: dict[str, int], name: str, delivery: Delivery) -> bool:
+    """True when the projection waits for an earlier message's retry: this one overtook it."""
+    hold = holds.get(name)
+    if hold is None:
+        return False
+    if delivery.sequence == hold:  # the retry itself: the hold ends here
+        del holds[name]
+        return False
+    return delivery.sequence > hold
+
+
+def _decode(delivery: Delivery) -> Envelope | ValidationError:
+    """The delivery's envelope, or why it is none (then it is dead-lettered at once: no retry can mend it)."""
     try:
         return Envelope.model_validate_json(delivery.data)
     except ValidationError as error:
-        node, _, position = (delivery.msg_id or "").rpartition(":")
-        record_dead_letter(
-            tx, projection, delivery.data.decode("utf-8", "replace"), describe(error),
-            node=node or None, position=int(position) if position.isdigit() else None, subject=delivery.subject,
-        )
-        return None
+        return error
+
+
+def _dead_letter_undecodable(tx: Any, projection: str, delivery: Delivery, error: ValidationError) -> None:
+    node, _, position = (delivery.msg_id or "").rpartition(":")
+    record_dead_letter(
+        tx, projection, delivery.data.decode("utf-8", "replace"), describe(error),
+        node=node or None, position=int(position) if position.isdigit() else None, subject=delivery.subject,
+    )
 
 
 async def first_sequence_after(js: JetStreamContext, node: str, position: int) -> int:
@@ -185,61 +236,103 @@ def consumer_config(name: str, node: str, batch: int, max_deliver: int, start: i
 
 
 class Projector:
-    """Keeps one projection up to date with one node's stream; answers read-your-writes waits."""
+    """Keeps a group of projections up to date with one node's stream; answers read-your-writes waits.
+
+    One durable consumer, one fetch and one transaction per batch for the whole group. Its
+    `position` is the least any projection of the group has applied, so `wait_for` means
+    "every projection of the group applied it"; `view(name)` answers for one projection.
+    The tracking is read once at start and kept in memory: while it runs, the projector is
+    the only writer of its projections' tracking rows.
+    """
 
     def __init__(
-        self, js: JetStreamContext, views: ViewStore, projection: Projection, node: str, *,
-        store_position: Callable[[], int] | None = None, batch: int = 500,
-        max_deliver: int = MAX_DELIVER, delays: Sequence[float] = RETRY_DELAYS,
+        self, js: JetStreamContext, views: ViewStore, projections: Projection | Sequence[Projection], node: str, *,
+        name: str | None = None, store_position: Callable[[], int] | None = None, batch: int = 500,
+        max_deliver: int = MAX_DELIVER, delays: Sequence[float] = RETRY_DELAYS, fetch_timeout: float = FETCH_TIMEOUT,
     ) -> None:
         self.js = js
         self.views = views
-        self.projection = projection
+        self.projections = (projections,) if not isinstance(projections, Sequence) else tuple(projections)
+        self.name = name or (self.projections[0].name if len(self.projections) == 1 else "projections")
         self.node = node
         self.store_position = store_position
         self.batch = batch
         self.max_deliver = max_deliver
         self.delays = tuple(delays)
-        self.position = views.tracked_position(projection.name, node)
+        self.fetch_timeout = fetch_timeout
+        self.tracked = self._load_tracking()
         self._applied = asyncio.Condition()
         self.started = asyncio.Event()  # set once its consumer is in place
-        # Stream sequence of a message sent back for retry: nothing after it is applied before it.
-        self._hold: int | None = None
+        # Per projection, the stream sequence of a message sent back for its retry: nothing
+        # after it is applied to that projection before it.
+        self._holds: dict[str, int] = {}
         self._hold_delay = 0.0
+
+    @property
+    def projection(self) -> Projection:
+        """The projection of a group of one."""
+        if len(self.projections) != 1:
+            raise AttributeError(f"projector {self.name} feeds {len(self.projections)} projections")
+        return self.projections[0]
+
+    def position_of(self, name: str) -> int:
+        """The last position of this node that the named projection has applied."""
+        return self.tracked.get(name, {}).get(self.node, 0)
+
+    @property
+    def position(self) -> int:
+        """The last position every projection of the group has applied."""
+        return min(self.position_of(projection.name) for projection in self.projections)
 
     @property
     def lag(self) -> int:
         return max((self.store_position() if self.store_position else self.position) - self.position, 0)
 
-    async def wait_for(self, position: int, timeout: float) -> bool:
-        """True as soon as the projection has applied `position`; False when `timeout` runs out first."""
+    def view(self, name: str) -> ProjectionView:
+        """One projection of the group, with its own position and waits."""
+        if name not in {projection.name for projection in self.projections}:
+            raise KeyError(name)
+        return ProjectionView(self, name)
+
+    async def wait_for(self, position: int, timeout: float, name: str | None = None) -> bool:
+        """True as soon as every projection (or the named one) has applied `position`; False when `timeout` runs out."""
+        def applied() -> bool:
+            return (self.position if name is None else self.position_of(name)) >= position
+
         async with self._applied:
             try:
-                await asyncio.wait_for(self._applied.wait_for(lambda: self.position >= position), timeout)
+                await asyncio.wait_for(self._applied.wait_for(applied), timeout)
             except TimeoutError:
                 return False
         return True
 
+    def _load_tracking(self) -> dict[str, dict[str, int]]:
+        with self.views.transaction() as tx:
+            return {projection.name: load_tracking(tx, projection.name) for projection in self.projections}
+
     async def run(self) -> None:
         """Fetches and projects batches until cancelled."""
-        name = self.projection.name
+        self.tracked = await asyncio.to_thread(self._load_tracking)
         start = await first_sequence_after(self.js, self.node, self.position)
-        # The view's own tracking is the truth, the consumer only a cursor: it is made anew at
+        # The views' own tracking is the truth, the consumer only a cursor: it is made anew at
         # every start from that tracking. A consumer kept from before a crash would first
         # redeliver, after ack_wait, the batch that was in flight, behind newer messages that
-        # the tracking would then have moved past.
-        with contextlib.suppress(NotFoundError):
-            await self.js.delete_consumer(stream_name(self.node), name)
-        config = consumer_config(name, self.node, self.batch, self.max_deliver, start)
+        # the tracking would then have moved past. Consumers of one projection each (before
+        # projectors fed groups) are removed too: nothing reads them any more.
+        for stale in {self.name, *(projection.name for projection in self.projections)}:
+            with contextlib.suppress(NotFoundError):
+                await self.js.delete_consumer(stream_name(self.node), stale)
+        config = consumer_config(self.name, self.node, self.batch, self.max_deliver, start)
         sub = await self.js.pull_subscribe(
-            config.filter_subject, durable=name, stream=stream_name(self.node), config=config
+            config.filter_subject, durable=self.name, stream=stream_name(self.node), config=config
         )
         self.started.set()
-        log.info("projector started", projection=name, node=self.node, position=self.position)
+        log.info("projector started", projector=self.name, projections=len(self.projections),
+                 node=self.node, position=self.position)
         try:
             while True:
                 try:
-                    messages = await sub.fetch(self.batch, timeout=FETCH_TIMEOUT)
+                    messages = await sub.fetch(self.batch, timeout=self.fetch_timeout)
                 except NatsTimeout:
                     continue
                 await self.handle(messages)
@@ -248,44 +341,67 @@ class Projector:
                 await sub.unsubscribe()
 
     async def handle(self, messages: Sequence[Msg]) -> None:
-        """Projects one fetched batch, then acks what was committed and sends the rest back."""
+        """Projects one fetched batch, then acks what every projection is done with and sends the rest back."""
         deliveries = [Delivery.of(m) for m in messages]
-        ready = self._in_order(deliveries)
         outcome = await asyncio.to_thread(
-            project_batch, self.views, self.projection, deliveries[:ready],
+            project_batch, self.views, self.projections, deliveries, tracked=self.tracked, holds=self._holds,
             max_deliver=self.max_deliver, delays=self.delays,
         )
-        for msg in messages[: outcome.settled]:
-            await msg.ack()
-        if outcome.settled < ready:
-            self._hold, self._hold_delay = deliveries[outcome.settled].sequence, outcome.retry_delay
-            log.warning("projection retries a message", projection=self.projection.name,
-                        error=outcome.error, delivered=deliveries[outcome.settled].delivered)
-        for msg in messages[outcome.settled:]:
-            await msg.nak(delay=self._hold_delay)
-        await self._applied_up_to(outcome)
-
-    def _in_order(self, deliveries: Sequence[Delivery]) -> int:
-        """How many deliveries may be applied now: none that overtook a message sent back for retry."""
-        for index, delivery in enumerate(deliveries):
-            if self._hold is None:
-                return len(deliveries)
-            if delivery.sequence == self._hold:
-                self._hold = None
-            elif delivery.sequence > self._hold:
-                return index
-        return len(deliveries)
+        self._holds = outcome.holds
+        if outcome.errors:
+            self._hold_delay = outcome.retry_delay
+            log.warning("projection retries a message", projector=self.name, errors=outcome.errors)
+        await self._applied_up_to(outcome)  # committed: waiters need not wait for the acks
+        for msg, settled in zip(messages, outcome.settled, strict=True):
+            if settled:
+                await msg.ack()
+        for msg, settled in zip(messages, outcome.settled, strict=True):
+            if not settled:
+                await msg.nak(delay=self._hold_delay)
 
     async def _applied_up_to(self, outcome: BatchOutcome) -> None:
-        name = self.projection.name
-        PROJECTION_APPLIED.labels(name).inc(outcome.applied)
-        if outcome.dead:
-            DEAD_LETTERS.labels(name).inc(outcome.dead)
-            log.error("messages dead-lettered", projection=name, count=outcome.dead)
-        position = outcome.positions.get(self.node, self.position)
+        for name, count in outcome.applied.items():
+            if count:
+                PROJECTION_APPLIED.labels(name).inc(count)
+        for name, count in outcome.dead.items():
+            if count:
+                DEAD_LETTERS.labels(name).inc(count)
+                log.error("messages dead-lettered", projection=name, count=count)
         async with self._applied:
-            self.position = max(self.position, position)
+            self.tracked = {**self.tracked, **outcome.tracked}
             self._applied.notify_all()
-        PROJECTION_POSITION.labels(name).set(self.position)
-        if self.store_position is not None:
-            PROJECTION_LAG.labels(name).set(self.lag)
+        last = self.store_position() if self.store_position is not None else None
+        for projection in self.projections:
+            position = self.position_of(projection.name)
+            PROJECTION_POSITION.labels(projection.name).set(position)
+            if last is not None:
+                PROJECTION_LAG.labels(projection.name).set(max(last - position, 0))
+
+
+@dataclass(frozen=True)
+class ProjectionView:
+    """One projection of a projector's group: its position, lag and read-your-writes wait."""
+
+    projector: Projector
+    name: str
+
+    @property
+    def projection(self) -> Projection:
+        return next(p for p in self.projector.projections if p.name == self.name)
+
+    @property
+    def position(self) -> int:
+        return self.projector.position_of(self.name)
+
+    @property
+    def lag(self) -> int:
+        store = self.projector.store_position
+        return max((store() if store else self.position) - self.position, 0)
+
+    @property
+    def started(self) -> asyncio.Event:
+        return self.projector.started
+
+    async def wait_for(self, position: int, timeout: float) -> bool:
+        """True as soon as this projection has applied `position`; False when `timeout` runs out first."""
+        return await self.projector.wait_for(position, timeout, name=self.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -22,13 +22,18 @@ REBUILD_BATCH = 1000
 
 
 class Tracking:
-    """The positions a projection has applied, per source node, inside one transaction."""
+    """The positions a projection has applied, per source node, inside one transaction.
 
-    def __init__(self, tx: Tx, projection: str) -> None:
+    Read from the table, or handed in by a caller that keeps them in memory between its
+    transactions (the projector, the only writer of its projections' rows while it runs):
+    it gets a copy, so a transaction rolled back leaves the caller's positions as they were.
+    Only the rows that changed are written.
+    """
+
+    def __init__(self, tx: Tx, projection: str, positions: Mapping[str, int] | None = None) -> None:
         self.tx = tx
         self.projection = projection
-        rows = tx.query("SELECT node, position FROM projection_tracking WHERE projection = ?", (projection,))
-        self.positions = {row["node"]: int(row["position"]) for row in rows}
+        self.positions = dict(positions) if positions is not None else load_tracking(tx, projection)
         self._changed: set[str] = set()
 
     def seen(self, envelope: Envelope) -> bool:
@@ -45,6 +50,12 @@ class Tracking:
             "ON CONFLICT (projection, node) DO UPDATE SET position = excluded.position",
             [(self.projection, node, self.positions[node]) for node in sorted(self._changed)],
         )
+
+
+def load_tracking(tx: Tx, projection: str) -> dict[str, int]:
+    """The positions a projection has applied, per source node, as committed."""
+    rows = tx.query("SELECT node, position FROM projection_tracking WHERE projection = ?", (projection,))
+    return {row["node"]: int(row["position"]) for row in rows}
 
 
 class Poisoned(Exception):

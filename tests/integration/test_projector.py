@@ -200,3 +200,108 @@ async def test_view_rebuilt_from_the_event_store_has_the_digest_of_the_live_view
 
     assert digest(rebuilt, CaseBoard()) == digest(views, CaseBoard())
     rebuilt.close()
+
+
+class Tally:
+    """A projection that counts the envelopes it applied, by type: it takes any envelope, poison ones too."""
+
+    name = "tally"
+    ddl = ("CREATE TABLE IF NOT EXISTS tally (type TEXT PRIMARY KEY, n INTEGER NOT NULL)",)
+
+    def apply(self, tx, envelope: Envelope) -> None:
+        tx.execute(
+            "INSERT INTO tally (type, n) VALUES (?, 1) ON CONFLICT (type) DO UPDATE SET n = tally.n + 1",
+            (envelope.type,),
+        )
+
+    def canonical_rows(self, tx) -> dict:
+        return {"tally": tx.query("SELECT type, n FROM tally")}
+
+    def reset(self, tx) -> None:
+        tx.execute("DELETE FROM tally")
+
+
+def tally(views: ViewStore) -> dict[str, int]:
+    with views.transaction() as tx:
+        return {row["type"]: row["n"] for row in tx.query("SELECT type, n FROM tally")}
+
+
+@contextlib.asynccontextmanager
+async def running_group(js, views, delays=(0.05, 0.1)) -> AsyncIterator[Projector]:
+    views.install(Tally())
+    projector = Projector(js, views, [CaseBoard(), Tally()], NODE, name="views", batch=50, max_deliver=3, delays=delays)
+    task = asyncio.create_task(projector.run())
+    await asyncio.wait_for(projector.started.wait(), timeout=10)
+    try:
+        yield projector
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_group_feeds_every_projection_from_one_consumer_with_tracking_of_its_own(history, views, js):
+    case_id = history.propose()
+    history.approve(case_id)
+    async with running_group(js, views) as projector:
+        for envelope in history.envelopes():
+            await publish(js, envelope)
+
+        assert await projector.wait_for(2, timeout=10)
+    assert get_case(views, case_id)["state"] == "approved"
+    assert tally(views) == {"CaseProposed": 1, "CaseApproved": 1}
+    assert (views.tracked_position("case_board", NODE), views.tracked_position("tally", NODE)) == (2, 2)
+    assert [info.name for info in await js.consumers_info(stream_name(NODE))] == ["views"]
+
+
+async def test_message_poison_to_one_projection_does_not_hold_the_others_back(history, views, js):
+    history.propose()
+    (proposed,) = history.envelopes()
+    poison = poison_event(proposed)
+    async with running_group(js, views, delays=(5.0, 5.0)) as projector:
+        await publish(js, proposed)
+        await publish(js, poison)
+
+        # the board waits seconds for its retry; the tally applies the message meanwhile
+        assert await projector.view("tally").wait_for(poison.position, timeout=3)
+        assert projector.view("case_board").position == proposed.position
+    assert tally(views) == {"CaseProposed": 2}
+    assert dead_letters(views) == []
+
+
+async def test_message_poison_to_one_projection_is_dead_lettered_for_it_alone_and_applied_once_by_the_others(
+    history, views, js,
+):
+    history.propose()
+    (proposed,) = history.envelopes()
+    poison = poison_event(proposed)
+    next_case = history.propose()
+    after = history.envelopes(proposed.position)[0].model_copy(update={"position": poison.position + 1})
+    async with running_group(js, views) as projector:
+        for envelope in (proposed, poison, after):
+            await publish(js, envelope)
+
+        assert await projector.wait_for(after.position, timeout=10)
+    (letter,) = dead_letters(views)
+    assert letter["position"] == poison.position
+    assert get_case(views, next_case) is not None
+    assert tally(views) == {"CaseProposed": 3}  # redeliveries for the board had no second effect on the tally
+
+
+async def test_group_starts_from_its_least_applied_projection_and_the_others_skip_what_they_applied(
+    history, views, js,
+):
+    case_id = history.propose()
+    history.approve(case_id)
+    async with running(js, views) as projector:  # the board alone first
+        for envelope in history.envelopes():
+            await publish(js, envelope)
+        assert await projector.wait_for(2, timeout=10)
+    before = digest(views, CaseBoard())
+
+    async with running_group(js, views) as projector:  # then a new projection joins it
+        assert projector.position == 0
+        assert await projector.wait_for(2, timeout=10)
+    assert tally(views) == {"CaseProposed": 1, "CaseApproved": 1}
+    assert digest(views, CaseBoard()) == before
+    assert [info.name for info in await js.consumers_info(stream_name(NODE))] == ["views"]

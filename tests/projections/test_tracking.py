@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from projections.base import apply_batch, digest
+from projections.base import Tracking, apply_batch, digest
 from projections.case_board import get_case, list_cases
 from tests.projections.history import NODE, ignored_event, poison_event
 
@@ -71,3 +71,34 @@ def test_poison_envelope_leaves_no_partial_rows(history, views, board):
 
     assert get_case(views, poison.aggregate_id) is None
     assert get_case(views, proposed.aggregate_id) is not None
+
+
+def test_positions_handed_to_a_tracking_are_left_as_they_were_when_its_transaction_rolls_back(history, views, board):
+    history.propose()
+    (proposed,) = history.envelopes()
+    kept = {NODE: 0}
+
+    try:
+        with views.transaction() as tx:
+            tracking = Tracking(tx, board.name, kept)
+            tracking.advance(proposed)
+            tracking.save()
+            raise RuntimeError("the batch failed")
+    except RuntimeError:
+        pass
+
+    assert kept == {NODE: 0}
+    assert views.tracked_position(board.name, NODE) == 0
+
+
+def test_tracking_handed_positions_writes_only_the_rows_that_changed(history, views, board):
+    history.propose()
+    (proposed,) = history.envelopes()
+    with views.transaction() as tx:
+        tracking = Tracking(tx, board.name, {"210000": 7})
+        tracking.advance(proposed)
+        tracking.save()
+
+    with views.transaction() as tx:
+        rows = tx.query("SELECT node, position FROM projection_tracking WHERE projection = ?", (board.name,))
+    assert rows == [{"node": NODE, "position": proposed.position}]
