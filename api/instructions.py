@@ -15,6 +15,7 @@ from api.case_command_routes import ON_CASE, ExpectedVersion
 from api.deps import NodeDep
 from api.ledger_common import answer, scope, visible
 from api.problems import problems
+from api.visibility import visible_cases
 from projections.instructions import board, decoded
 
 router = APIRouter(prefix="/v1/instructions", tags=["instructions"])
@@ -53,6 +54,10 @@ async def instruction_board(actor: ActorDep, node: NodeDep, state: str | None = 
     today = node.clock.now().date()
     rows = await asyncio.to_thread(board, node.views, state)
     items = [decoded(r, today) for r in rows if visible(node, actor, r["lead_unit"])]
+    named = [case for item in items for case in item["covert_checks"]]
+    seen = await asyncio.to_thread(visible_cases, node.views, actor, node.registry, named)
+    for item in items:  # the unit under a covert check must not learn of it from the board
+        item["covert_checks"] = [case for case in item["covert_checks"] if case in seen]
     return {"today": today, "items": items, "total": len(items), "overdue": sum(i["overdue_today"] for i in items)}
 
 

@@ -12,7 +12,9 @@ from api.case_command_routes import ON_CASE, ExpectedVersion
 from api.deps import NodeDep
 from api.ledger_common import answer, check_visible
 from api.problems import problems
+from api.visibility import visible_cases
 from domain.errors import NotFound
+from projections.case_board_queries import visible_case_ids
 from projections.plan_actual import plan_against_actual
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -49,7 +51,25 @@ async def plan_actual(government: str, year: int, actor: ActorDep, node: NodeDep
     found = await asyncio.to_thread(plan_against_actual, node.views, government, year)
     if found is None:
         raise NotFound(f"no plan of {government!r} for {year}")
-    return found
+    return await asyncio.to_thread(_seen_by, node, actor, found)
+
+
+def _seen_by(node: Any, actor: Any, found: dict[str, Any]) -> dict[str, Any]:
+    """The plan as the actor may see it: cases it may not see (a covert case on itself) are left out."""
+    named = [case["case_id"] for case in found["actual"]] + [e["ref"] for e in found["out_of_plan_approved"]]
+    hidden = visible_case_ids(node.views, named, None) - visible_cases(node.views, actor, node.registry, named)
+    actual = [case for case in found["actual"] if case["case_id"] not in hidden]
+    activities = [a | {"cases": [c for c in a["cases"] if c not in hidden]} for a in found["activities"]]
+    exceptions = [e for e in found["out_of_plan_approved"] if e["ref"] not in hidden]
+    return found | {
+        "actual": actual, "activities": activities, "out_of_plan_approved": exceptions,
+        "counts": found["counts"] | _counts(actual),
+    }
+
+
+def _counts(actual: list[dict[str, Any]]) -> dict[str, int]:
+    standings = ("in-plan", "approved-out-of-plan", "out-of-plan")
+    return {"actual": len(actual)} | {s.replace("-", "_"): sum(c["standing"] == s for c in actual) for s in standings}
 
 
 def _endpoint(command: str, model: type[m.Command]):

@@ -33,6 +33,7 @@ from domain.actor import Actor, Role
 from domain.errors import ActNotAllowed, NotFound
 from domain.units import UnitRegistry
 from projections.case_board import Audience
+from projections.case_board_queries import visible_case_ids
 
 OFFICE_ROLES = frozenset({Role.LEADER, Role.GOVERNMENT, Role.AGENCY, Role.DEPARTMENT, Role.AUDITOR})
 PARTY_ROLES = frozenset({Role.TARGET, Role.EVALUATOR})
@@ -52,6 +53,14 @@ NOT_FOUND = "no such case"  # one text for a case that does not exist and one th
 def not_found() -> NotFound:
     """The one answer for a case that does not exist or is not visible: nothing in it tells them apart."""
     return NotFound(NOT_FOUND)
+
+
+def visible_cases(views: Any, actor: Actor, registry: UnitRegistry, case_ids: list[str]) -> set[str]:
+    """Of the cases another view names (an instruction's covert checks, a plan's actual cases), those the
+    actor may see: the same rules as the case board's, so a covert case stays hidden on every path."""
+    if actor.role not in OFFICE_ROLES | PARTY_ROLES:
+        return set()
+    return visible_case_ids(views, case_ids, audience(actor, registry))
 
 
 def check_may_read(actor: Actor) -> Actor:

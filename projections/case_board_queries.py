@@ -145,6 +145,18 @@ def get_case(views: ViewStore, case_id: UUID, audience: Audience | None = None) 
         return _public(tx, row) if row else None
 
 
+def visible_case_ids(views: ViewStore, case_ids: list[str], audience: Audience | None) -> set[str]:
+    """Of `case_ids`, those the audience may see (for views of other things that name cases)."""
+    if not case_ids:
+        return set()
+    clause, params = audience_clause(audience)
+    extra = f" AND {clause}" if clause else ""
+    with views.transaction() as tx:
+        rows = tx.query(f"SELECT id FROM case_board WHERE id IN ({', '.join('?' for _ in case_ids)}){extra}",
+                        [*case_ids, *params])
+    return {row["id"] for row in rows}
+
+
 def light_of(due_on: str | None, today: date, calendar: WorkingCalendar, yellow_within: int) -> str | None:
     """red when the due day has passed; yellow when it is at most `yellow_within` working days away; else green.
 

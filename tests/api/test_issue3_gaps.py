@@ -163,7 +163,6 @@ async def _covert_check(client, auth):
         "window_end": "2026-12-05"}, AGENCY)
 
 
-@pytest.mark.xfail(strict=True, reason="code gap: api/instructions.py instruction_board shows covert_checks to the lead unit")
 async def test_the_lead_unit_does_not_learn_of_a_covert_check_of_its_answer_before_the_visit(client, auth, node):
     check = await _covert_check(client, auth)
     await settled(node, check["position"])
@@ -203,7 +202,6 @@ async def test_the_office_sees_a_covert_case_in_plan_against_actual(client, auth
     assert case_id in plan.text
 
 
-@pytest.mark.xfail(strict=True, reason="code gap: api/plans.py plan_actual lists a covert case to the department it targets")
 async def test_a_department_does_not_see_a_covert_case_on_itself_in_plan_against_actual(client, auth, node):
     case_id = await _covert_case_on_the_department(client, auth, node)
 
