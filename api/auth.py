@@ -7,7 +7,8 @@ is also left on the request's state for the access log (which never logs the tok
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,23 +18,39 @@ from api.problems import unauthenticated
 from domain.actor import Actor
 from domain.units import UnitRegistry
 from ducha.keys import NodeKey
-from ducha.tokens import RevocationList, TokenRefused, verify_token
+from ducha.tokens import RevocationList, TokenRefused, unverified_claims, verify_token
 
 # auto_error=False: a missing token is answered by our own 401 problem, not FastAPI's.
 _bearer = HTTPBearer(auto_error=False, description="A token issued by `ducha token issue`.")
 
 
-@dataclass(frozen=True)
+@dataclass
 class TokenVerifier:
-    """Everything needed to check a node's tokens."""
+    """Everything needed to check a node's tokens.
+
+    A signature is checked once per token: the verified claims are kept (a bounded cache) and
+    only the expiry, the revocation list and the registry are checked again on each request.
+    """
 
     key: NodeKey
     node: str
     revoked: RevocationList
     registry: UnitRegistry
+    cache_size: int = 10_000
+    _verified: dict[str, tuple[Actor, str, float]] = field(default_factory=dict)
 
     def actor_of(self, token: str) -> Actor:
-        return verify_token(self.key, self.node, token, self.revoked, registry=self.registry)
+        if (known := self._verified.get(token)) is not None:
+            actor, jti, expires = known
+            if time.time() < expires and jti not in self.revoked and actor.unit in self.registry:
+                return actor
+            del self._verified[token]
+        actor = verify_token(self.key, self.node, token, self.revoked, registry=self.registry)
+        if len(self._verified) >= self.cache_size:
+            self._verified.pop(next(iter(self._verified)))  # the oldest entry
+        claims = unverified_claims(token)
+        self._verified[token] = (actor, str(claims["jti"]), float(claims["exp"]))
+        return actor
 
 
 def current_actor(

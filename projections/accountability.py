@@ -98,7 +98,7 @@ class Accountability:
 def records(views: ViewStore, *, unit: str | None = None, person: str | None = None) -> list[dict[str, Any]]:
     """A unit's or a person's records, with their case's level and title, oldest first (by the day proposed or decided)."""
     column, value = ("a.unit", unit) if unit is not None else ("a.person", person)
-    with views.transaction() as tx:
+    with views.read() as tx:
         return tx.query(
             f"SELECT {', '.join('a.' + c for c in COLUMNS)}, c.level, c.title AS case_title FROM accountability a "
             f"JOIN accountability_cases c ON c.case_id = a.case_id WHERE {column} = ? "

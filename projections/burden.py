@@ -112,7 +112,7 @@ COUNT_OTHER = "SELECT COUNT(*) AS n FROM burden_items WHERE unit = ? AND year = 
 
 def counts(views: ViewStore, unit: str, year: int) -> dict[str, int]:
     """What `unit` received in `year`, per measure."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         found = {VISITS: tx.query_one(COUNT_VISITS, (unit, year, VISITS))["n"]}  # type: ignore[index]
         for measure in (MATERIAL, REPORTS):
             found[measure] = tx.query_one(COUNT_OTHER, (unit, year, measure))["n"]  # type: ignore[index]
@@ -121,7 +121,7 @@ def counts(views: ViewStore, unit: str, year: int) -> dict[str, int]:
 
 def items(views: ViewStore, unit: str, year: int) -> list[dict[str, Any]]:
     """Every visit, demand and report behind the counts."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         return tx.query(
             "SELECT measure, source_id, ref, on_day FROM burden_items WHERE unit = ? AND year = ? ORDER BY on_day, measure, source_id, ref",
             (unit, year),

@@ -103,7 +103,7 @@ def list_cases(
     """A page of the board, newest proposal first, and how many cases match in all."""
     filters = filters or Filters(state=state, unit=unit)
     clause, params = _where(filters, audience)
-    with views.transaction() as tx:
+    with views.read() as tx:
         total = tx.query_one(f"SELECT COUNT(*) AS n FROM case_board{clause}", params)
         rows = tx.query(
             f"SELECT * FROM case_board{clause} ORDER BY proposed_on DESC, id LIMIT ? OFFSET ?", [*params, limit, offset]
@@ -123,7 +123,7 @@ def repeat_candidates(
         f" AND id IN (SELECT case_id FROM case_board_targets WHERE target IN ({', '.join('?' for _ in targets)}))"
         " ORDER BY proposed_on DESC, id LIMIT ?"
     )
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(sql, [*states, topic, window_end, window_start, *targets, limit])
     return [row | {"targets": json.loads(row["targets"])} for row in rows]
 
@@ -131,7 +131,7 @@ def repeat_candidates(
 def count_cases(views: ViewStore, *, filters: Filters | None = None, audience: Audience | None = None) -> dict[str, int]:
     """How many matching cases are in each state (states with none are left out)."""
     clause, params = _where(filters or Filters(), audience)
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(f"SELECT state, COUNT(*) AS n FROM case_board{clause} GROUP BY state ORDER BY state", params)
     return {r["state"]: int(r["n"]) for r in rows}
 
@@ -140,7 +140,7 @@ def get_case(views: ViewStore, case_id: UUID, audience: Audience | None = None) 
     """One case's row, or None when the board does not (yet) show it, or not to this audience."""
     clause, params = audience_clause(audience)
     extra = f" AND {clause}" if clause else ""
-    with views.transaction() as tx:
+    with views.read() as tx:
         row = tx.query_one(f"SELECT * FROM case_board WHERE id = ?{extra}", (str(case_id), *params))
         return _public(tx, row) if row else None
 
@@ -151,7 +151,7 @@ def visible_case_ids(views: ViewStore, case_ids: list[str], audience: Audience |
         return set()
     clause, params = audience_clause(audience)
     extra = f" AND {clause}" if clause else ""
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(f"SELECT id FROM case_board WHERE id IN ({', '.join('?' for _ in case_ids)}){extra}",
                         [*case_ids, *params])
     return {row["id"] for row in rows}

@@ -99,7 +99,7 @@ class CaseHistory:
 
 def history_of(views: ViewStore, aggregate_id: UUID, aggregate_type: str = "case") -> list[dict[str, Any]]:
     """Every event of one case (or lead), oldest first, with its actor, concerns and payload decoded."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(
             f"SELECT {COLUMNS} FROM case_history WHERE aggregate_id = ? AND aggregate_type = ? ORDER BY version",
             (str(aggregate_id), aggregate_type),

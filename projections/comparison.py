@@ -92,7 +92,7 @@ def _target_view(target: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def comparison_of(views: ViewStore, case_id: str) -> list[dict[str, Any]]:
     """Per target (sorted), its self-report, evaluations' summaries, and its items side by side (sorted by item)."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(f"SELECT {COLUMNS} FROM comparison WHERE case_id = ? ORDER BY target, item, source, position, ref", (case_id,))
     targets: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

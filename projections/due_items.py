@@ -154,12 +154,12 @@ def due_cases(views: ViewStore, today: date, urging_interval_days: int) -> list[
     """The cases where something may be newly due today: a deadline passed and not yet marked
     overdue, an overdue requirement whose target may be urged again, or a review past its decision day."""
     urge_before = (today - timedelta(days=urging_interval_days)).isoformat()
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(DUE_CASES, (today.isoformat(), urge_before, today.isoformat()))
     return [row["case_id"] for row in rows]
 
 
 def items_of(views: ViewStore, case_id: str) -> list[dict[str, Any]]:
     """A case's due items, in the order of their due day."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         return tx.query(f"SELECT {', '.join(COLUMNS)} FROM due_items WHERE case_id = ? ORDER BY due_on, kind, item", (case_id,))

@@ -105,14 +105,14 @@ def overdue_today(row: dict[str, Any], today: date) -> bool:
 def board(views: ViewStore, state: str | None = None) -> list[dict[str, Any]]:
     """Every instruction (optionally in one state), nearest deadline first."""
     where, params = ("WHERE state = ?", (state,)) if state else ("", ())
-    with views.transaction() as tx:
+    with views.read() as tx:
         return tx.query(f"SELECT {', '.join(COLUMNS)} FROM instructions {where} ORDER BY deadline, instruction_id", params)
 
 
 def waiting_past(views: ViewStore, today: date) -> list[str]:
     """Instructions waiting for an answer past their deadline and not yet marked overdue: the clock's worklist."""
     marks = ", ".join("?" for _ in WAITING)
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(
             f"SELECT instruction_id FROM instructions WHERE state IN ({marks}) AND overdue_on IS NULL AND deadline < ? "
             "ORDER BY instruction_id", (*WAITING, today.isoformat()),

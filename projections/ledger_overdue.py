@@ -14,7 +14,7 @@ from projections.store import ViewStore
 
 def overdue_tasks(views: ViewStore, today: date) -> list[dict[str, Any]]:
     """Open tasks past their deadline on `today`, the longest overdue first."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(
             f"SELECT {', '.join(COLUMNS)} FROM ledger_tasks WHERE state IN ('registered', 'accepted') AND deadline < ? "
             "ORDER BY deadline, task_id", (today.isoformat(),),

@@ -148,7 +148,7 @@ def light_today(row: dict[str, Any], today: date, calendar: WorkingCalendar, pol
 
 
 def task_row(views: ViewStore, task_id: str) -> dict[str, Any] | None:
-    with views.transaction() as tx:
+    with views.read() as tx:
         row = tx.query_one(f"SELECT {', '.join(COLUMNS)} FROM ledger_tasks WHERE task_id = ?", (task_id,))
     return decoded(row) if row else None
 
@@ -157,7 +157,7 @@ def subtree(views: ViewStore, task_id: str) -> list[dict[str, Any]]:
     """The task and everything below it, parents before children."""
     found: list[dict[str, Any]] = []
     frontier = [task_id]
-    with views.transaction() as tx:
+    with views.read() as tx:
         root = tx.query_one(f"SELECT {', '.join(COLUMNS)} FROM ledger_tasks WHERE task_id = ?", (task_id,))
         if root is None:
             return []
@@ -175,7 +175,7 @@ def subtree(views: ViewStore, task_id: str) -> list[dict[str, Any]]:
 
 def open_tasks(views: ViewStore) -> list[dict[str, Any]]:
     """Every task still open (registered or accepted): what the clock may have to act on."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(
             f"SELECT {', '.join(COLUMNS)} FROM ledger_tasks WHERE state IN ('registered', 'accepted') ORDER BY deadline, task_id"
         )

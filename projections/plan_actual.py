@@ -113,7 +113,7 @@ def _covers(activity: dict[str, Any], targets: list[str], day: str) -> bool:
 
 def plan_against_actual(views: ViewStore, government: str, year: int) -> dict[str, Any] | None:
     """The plan of `government` for `year` with its activities, caps, exceptions and the cases approved that year."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         plan = tx.query_one("SELECT * FROM plans WHERE government = ? AND year = ?", (government, year))
         if plan is None:
             return None
@@ -155,14 +155,14 @@ def _judged(case: dict[str, Any], activities: list[dict[str, Any]], approved: se
 
 def base_of(views: ViewStore, government: str, year: int) -> float | None:
     """The performance base of a government's plan for a year, if it has one."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         row = tx.query_one("SELECT performance_base FROM plans WHERE government = ? AND year = ?", (government, year))
     return float(row["performance_base"]) if row else None
 
 
 def caps_of(views: ViewStore, unit: str, year: int) -> list[dict[str, Any]]:
     """The caps set on a unit for a year, by every plan that sets one (the government that set it named)."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         return tx.query(
             "SELECT p.government, c.on_site_visits, c.material_requests, c.reports FROM plan_caps c "
             "JOIN plans p ON p.plan_id = c.plan_id WHERE c.unit = ? AND p.year = ? ORDER BY p.government", (unit, year),

@@ -47,7 +47,7 @@ class Scores:
 
 def deductions(views: ViewStore, unit: str, period: str) -> list[Deduction]:
     """The deductions from `unit` for `period`, in the order they were made."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = tx.query(
             "SELECT case_id, unit, period, points FROM deductions WHERE unit = ? AND period = ? ORDER BY on_day, case_id, version",
             (unit, period),

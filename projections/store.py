@@ -1,15 +1,19 @@
 """The view store: where projections keep their read models (SQLite file or PostgreSQL).
 
-A thin layer, not an ORM: one connection, one lock, transactions with savepoints, and one
+A thin layer, not an ORM: a connection per thread, transactions with savepoints, and one
 SQL text for both backends (written with `?` placeholders; translated for psycopg). The
 shared tables `projection_tracking` and `dead_letters` live here beside every view.
+
+Writers (`transaction()`: the projectors, installs, rebuilds) take turns behind one lock;
+readers (`read()`: every query) take none and read a consistent snapshot beside them
+(SQLite in WAL mode, PostgreSQL's MVCC), so a batch being applied never stalls a query.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -84,22 +88,29 @@ class Tx:
 class ViewStore:
     """The read models of one node, on SQLite (WAL) by default or PostgreSQL at scale."""
 
-    def __init__(self, conn: Any, *, postgres: bool) -> None:
-        self._conn = conn
+    def __init__(self, connect: Callable[[], Any], *, postgres: bool) -> None:
+        self._connect = connect
         self.postgres = postgres
-        # One connection shared by the projectors and the API's query threads.
-        self._lock = threading.RLock()
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        self._connections: list[Any] = []
+        self._connections_lock = threading.Lock()
 
     @classmethod
     def open(cls, store_url: str | None, data_dir: Path) -> ViewStore:
         if store_url and store_url.startswith(("postgresql://", "postgres://")):
-            return cls(_connect_postgres(store_url), postgres=True)
+            return cls(lambda: _connect_postgres(store_url), postgres=True)
         data_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(data_dir / "views.sqlite3", isolation_level=None, check_same_thread=False, timeout=10)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; views can be rebuilt anyway
-        return cls(conn, postgres=False)
+        path = data_dir / "views.sqlite3"
+        return cls(lambda: _connect_sqlite(path), postgres=False)
+
+    def _connection(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
 
     def install(self, projection: Projection) -> None:
         """Creates the shared tables and the projection's own, when missing."""
@@ -109,30 +120,53 @@ class ViewStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """One transaction: committed when the block ends, rolled back when it raises."""
-        with self._lock:
-            if self.postgres:
-                with self._conn.transaction():
-                    yield Tx(self._conn, postgres=True)
-                return
-            self._conn.execute("BEGIN")
-            try:
-                yield Tx(self._conn, postgres=False)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        """One writing transaction: committed when the block ends, rolled back when it raises."""
+        with self._write_lock:
+            with self._begin("BEGIN IMMEDIATE") as tx:
+                yield tx
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """One reading transaction: a consistent snapshot, beside any writer."""
+        with self._begin("BEGIN") as tx:
+            yield tx
+
+    @contextmanager
+    def _begin(self, begin: str) -> Iterator[Tx]:
+        conn = self._connection()
+        if self.postgres:
+            with conn.transaction():
+                yield Tx(conn, postgres=True)
+            return
+        conn.execute(begin)
+        try:
+            yield Tx(conn, postgres=False)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def tracked_position(self, projection: str, node: str) -> int:
-        with self.transaction() as tx:
+        with self.read() as tx:
             row = tx.query_one(
                 "SELECT position FROM projection_tracking WHERE projection = ? AND node = ?", (projection, node)
             )
         return int(row["position"]) if row else 0
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        with self._write_lock, self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+def _connect_sqlite(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; views can be rebuilt anyway
+    return conn
 
 
 def _connect_postgres(store_url: str) -> psycopg.Connection[Any]:
