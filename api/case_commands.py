@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 async def _decision(node: Node, response: Response, outcome: Outcome) -> DecisionAnswer:
     common = answer(response, outcome)
-    warnings = await repeated_supervision(node, outcome.aggregate)
+    warnings = await repeated_supervision(node, outcome.aggregate, outcome.position)
     return DecisionAnswer(**common.model_dump(), warnings=warnings)
 
 

@@ -4,8 +4,9 @@ A case that would visit a target another active (approved, not merged or closed)
 visits, on the same topic or in an overlapping window, is still accepted, but the answer
 names those cases, so the office can merge them (能合尽合、能并尽并) before the visit.
 Candidates come from the case board in one indexed query; the decision is the domain's own
-rule, `Case.duplicates`. The board may lag the write path by a few milliseconds: a case
-approved a moment ago may be missed, which the warning, being advice and not a rule, accepts.
+rule, `Case.duplicates`. The board is first given a moment (bounded) to apply the command's
+own position, so a case approved just before is seen (read-your-writes); a board that lags
+longer answers with what it has: the warning is advice, not a rule.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ from projections.case_board_queries import repeat_candidates
 
 
 
-async def repeated_supervision(node: Node, case: Case) -> list[RepeatWarning]:
-    """The active cases that `case` would repeat, as the case board shows them now."""
+BOARD_WAIT_SECONDS = 1.0
+
+
+async def repeated_supervision(node: Node, case: Case, position: int) -> list[RepeatWarning]:
+    """The active cases that `case` would repeat, as the case board shows them once it has applied `position`."""
+    if (board := node.projectors.get("case_board")) is not None:
+        await board.wait_for(position, BOARD_WAIT_SECONDS)
     rows = await asyncio.to_thread(
         repeat_candidates, node.views, targets=list(case.targets), topic=case.topic.value,
         window_start=case.window[0].isoformat(), window_end=case.window[1].isoformat(),
