@@ -44,6 +44,7 @@ from domain.units import UnitRegistry
 
 OFFICES = frozenset({Role.LEADER, Role.GOVERNMENT, Role.AGENCY, Role.DEPARTMENT})
 READERS = OFFICES | {Role.AUDITOR}
+PROVINCE_READERS = frozenset({Role.LEADER, Role.GOVERNMENT, Role.AGENCY, Role.AUDITOR})  # the province-wide views
 
 
 class Relation(StrEnum):
@@ -221,6 +222,8 @@ POLICY: dict[str, Rule] = {
     "healthz": rule(PUBLIC), "readyz": rule(PUBLIC), "metrics": rule(PUBLIC),
     "submit_lead": rule(PUBLIC), "follow_lead": rule(PUBLIC),
     "asyncapi": rule(PUBLIC),  # engineer N: the AsyncAPI document, public like /openapi.json
+    # engineer S: the province-wide board and burden (the node's offices; the handler keeps the board to its own level)
+    "province_cases": rule(NONE, PROVINCE_READERS), "province_burden": rule(UNIT, PROVINCE_READERS, JURISDICTION),
     "get_policy": rule(NONE, EVERYONE),
     # cases: commands (the domain's guards decide the finer rules)
     "propose_case": rule(NONE, OFFICES),

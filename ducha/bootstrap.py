@@ -48,6 +48,8 @@ from projections.burden import Burden
 from projections.instructions import Instructions
 from projections.ledger_tree import LedgerTree
 from projections.plan_actual import PlanActual
+from projections.province_board import ProvinceBoard
+from projections.province_burden import ProvinceBurden
 from projections.scores import Scores
 from projections.store import Projection, ViewStore
 
@@ -66,6 +68,8 @@ PROJECTIONS = {
     "plan_actual": PlanActual,
     "burden": Burden,
     "scores": Scores,
+    "province_board": ProvinceBoard,
+    "province_burden": ProvinceBurden,
 }
 
 # Projections that get a projector of their own group; every other projection shares one

@@ -7,6 +7,10 @@ methods and guards).
   child task this node decomposed for it (`remote_node`): they are recorded on this node's copy of
   the child, by the subordinate's actor, and progress is rolled up into the parent (工作台账汇总)
   in the same writer act, so parent and child commit together.
+* `CaseReported` (督查事项报告) is recorded on a `ReportedCase` (domain/reported.py) keyed by the case's level and
+  id; `BurdenReported` (基层负担) on a `ReportedBurden` keyed by the sender and year. A report equal to the last
+  recorded one changes nothing, so a message applied twice has no second effect. A case report about a level
+  outside the sender's jurisdiction is refused.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from domain.actor import Actor, Role
+from domain.errors import ActNotAllowed
 from domain.ledger import Task
+from domain.reported import ReportedBurden, ReportedCase, reported_burden_id, reported_case_id
 from ducha.federation.contracts import (
+    BurdenReported,
+    CaseReported,
     Contract,
     TaskAccepted,
     TaskAssigned,
@@ -42,9 +50,52 @@ class Applier:
             TaskProgressReported: self.progress,
             TaskCompletionClaimed: self.claimed,
         }
+        self.reports: dict[type[Contract], Callable[..., Awaitable[None]]] = {
+            CaseReported: self.case_reported,
+            BurdenReported: self.burden_reported,
+        }
 
-    async def apply(self, contract: Contract) -> None:
+    async def apply(self, contract: Contract, sender: str | None = None) -> None:
+        if type(contract) in self.reports:
+            assert sender is not None, "a report is recorded with its sender"
+            await self.reports[type(contract)](contract, sender)
+            return
         await self.handlers[type(contract)](contract)
+
+    async def case_reported(self, message: CaseReported, sender: str) -> None:
+        if not self.tasks.registry.is_within(message.level, sender):
+            raise ActNotAllowed(f"{sender} reports the cases of its own level and below, not of {message.level}")
+        report = message.model_dump(mode="json", exclude={"name", "version", "actor", "on"})
+        await self._record(
+            reported_case_id(message.level, str(message.case_id)),
+            lambda actor, now: ReportedCase.open(actor=actor, on=message.on, now=now, level=message.level,
+                                                 case_id=str(message.case_id)),
+            lambda record, actor, now: record.receive(actor=actor, on=message.on, now=now, sender=sender, report=report),
+            message,
+        )
+
+    async def burden_reported(self, message: BurdenReported, sender: str) -> None:
+        await self._record(
+            reported_burden_id(sender, message.year),
+            lambda actor, now: ReportedBurden.open(actor=actor, on=message.on, now=now, node=sender, year=message.year),
+            lambda record, actor, now: record.receive(actor=actor, on=message.on, now=now, counts=message.counts),
+            message,
+        )
+
+    async def _record(
+        self, record_id: UUID, opened: Callable[..., object], receive: Callable[..., object], message: Contract
+    ) -> None:
+        """Opens the record at its first report, then records the report on it (in one writer act)."""
+        exists = await asyncio.to_thread(self.tasks.load_or_none, record_id) is not None
+        actor = actor_of(message)
+
+        def act(record: object | None) -> object:
+            now = self.tasks.clock.now()
+            record = record if record is not None else opened(actor, now)
+            receive(record, actor, now)
+            return record
+
+        await self.tasks._run("federation-report-received", record_id if exists else None, act)
 
     async def assigned(self, message: TaskAssigned) -> None:
         if await asyncio.to_thread(self.tasks.load_or_none, message.task_id) is not None:

@@ -2,7 +2,8 @@
 
 A node's events are its own; another level sees only these messages. Each contract names its
 direction: `down` (a superior to a subordinate: an assignment, 交办) or `up` (a subordinate to
-its superior: acceptance 承办, progress 进展, completion 办结申请). A contract is never changed in
+its superior: acceptance 承办, progress 进展, completion 办结申请, a case's report and results 督查事项报告,
+burden counts 基层负担). A contract is never changed in
 place: a new shape is a new `version`.
 
 They live here, not in `domain/`, because they are the wire format of the levels' crossing, not
@@ -47,19 +48,24 @@ class Evidence(BaseModel):
 
 
 class Contract(BaseModel):
-    """What every integration message says: its name, its version, the task it is about, who and when."""
+    """What every integration message says: its name, its version, who acted and when."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     DIRECTION: ClassVar[Direction]
     name: str
     version: int
-    task_id: UUID
     actor: ActorRef
     on: date
 
 
-class TaskAssigned(Contract):
+class TaskContract(Contract):
+    """A message about a ledger task (工作台账): the task it is about."""
+
+    task_id: UUID
+
+
+class TaskAssigned(TaskContract):
     """交办 (down): a ledger task for a unit the receiving node serves, created by the sender's decomposition.
     The receiving node registers it under the same id."""
 
@@ -78,7 +84,7 @@ class TaskAssigned(Contract):
     deadline: date
 
 
-class TaskAccepted(Contract):
+class TaskAccepted(TaskContract):
     """承办 (up): the responsible unit accepted an assigned task."""
 
     DIRECTION: ClassVar[Direction] = Direction.UP
@@ -87,7 +93,7 @@ class TaskAccepted(Contract):
     note: str = ""
 
 
-class TaskProgressReported(Contract):
+class TaskProgressReported(TaskContract):
     """进展 (up): the assigned task's percent, reported or rolled up from its own children."""
 
     DIRECTION: ClassVar[Direction] = Direction.UP
@@ -98,7 +104,7 @@ class TaskProgressReported(Contract):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
-class TaskCompletionClaimed(Contract):
+class TaskCompletionClaimed(TaskContract):
     """办结申请 (up): the responsible unit claims the assigned task done, for the assigning level to verify."""
 
     DIRECTION: ClassVar[Direction] = Direction.UP
@@ -108,14 +114,55 @@ class TaskCompletionClaimed(Contract):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class CaseReported(Contract):
+    """督查事项报告 (up, step 8): a case of the sender's level or below — its state, key dates, counts of findings and
+    requirements and the use of its results — at its report, conclusion or closing (办结). A city forwards what
+    its counties reported, so `level` (the case's own level) may lie below the sender."""
+
+    DIRECTION: ClassVar[Direction] = Direction.UP
+    name: Literal["CaseReported"] = "CaseReported"
+    version: Literal[1] = 1
+    case_id: UUID
+    level: str
+    title: str
+    case_type: str
+    topic: str
+    covert: bool
+    targets: list[str]
+    state: str
+    proposed_on: date
+    reported_on: date | None = None
+    concluded_on: date | None = None
+    closed_on: date | None = None
+    findings: int = Field(ge=0)
+    requirements: int = Field(ge=0)
+    requirements_done: int = Field(ge=0)
+    results: dict[str, int] = Field(default_factory=dict)
+    summary: str = ""
+
+
+class BurdenReported(Contract):
+    """基层负担 (up): the sender's burden counts for one year, per unit and measure (visits, material demands,
+    reports), for its own level and everything its lower levels reported to it; each report replaces the last."""
+
+    DIRECTION: ClassVar[Direction] = Direction.UP
+    name: Literal["BurdenReported"] = "BurdenReported"
+    version: Literal[1] = 1
+    year: int
+    counts: dict[str, dict[str, int]]
+
+
 CONTRACTS: dict[tuple[str, int], type[Contract]] = {
     ("TaskAssigned", 1): TaskAssigned,
     ("TaskAccepted", 1): TaskAccepted,
     ("TaskProgressReported", 1): TaskProgressReported,
     ("TaskCompletionClaimed", 1): TaskCompletionClaimed,
+    ("CaseReported", 1): CaseReported,
+    ("BurdenReported", 1): BurdenReported,
 }
 AnyContract = Annotated[
-    TaskAssigned | TaskAccepted | TaskProgressReported | TaskCompletionClaimed, Field(discriminator="name")
+    TaskAssigned | TaskAccepted | TaskProgressReported | TaskCompletionClaimed | CaseReported | BurdenReported,
+    Field(discriminator="name"),
 ]
 
 

@@ -82,7 +82,7 @@ class Inbox:
         if message.previous != last_id:
             return self._dead(data, subject, f"previous {message.previous} is not {last_id}", message)
         try:
-            await self.applier.apply(message.contract())
+            await self.applier.apply(message.contract(), message.sender)
         except DomainError as refused:
             return self._dead(data, subject, f"refused: {refused}", message, advance=True)
         with self.views.transaction() as tx:

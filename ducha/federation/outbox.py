@@ -13,14 +13,21 @@ What crosses (the ledger, 工作台账):
 * up — on a task assigned from above (its level is a superior node): `TaskAccepted`, `ProgressReported`
   and the roll-up of its own children (`ChildProgressRolledUp`) as `TaskProgressReported`, and
   `TaskCompletionClaimed`.
+
+What crosses (cases and burden, `reports.py`), always to `parent`, the node directly above (none at the top):
+a case's report with `report_up`, its conclusions and its closing as `CaseReported`; a case report received
+from below, forwarded as it came; and, at most every `burden_every` seconds, `BurdenReported` for each year
+whose counts changed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import structlog
@@ -39,6 +46,8 @@ from ducha.federation.contracts import (
     TaskProgressReported,
     message_id,
 )
+from ducha.clock import Clock
+from ducha.federation.reports import burden_reports, case_report, forwarded
 from ducha.federation.trust import sign
 from ducha.keys import NodeKey
 from ducha.store import EventReader
@@ -48,6 +57,7 @@ from projections.store import Tx, ViewStore
 log = structlog.get_logger(__name__)
 
 POLL_SECONDS = 0.5
+BURDEN_SECONDS = 2.0  # how often the burden counts are compared with the last ones reported up
 PUBLISH_TIMEOUT = 5.0
 
 
@@ -62,6 +72,10 @@ class Outbox:
     key: NodeKey
     js: JetStreamContext | None = None
     poll: float = POLL_SECONDS
+    parent: str | None = None  # the node this one reports to (cases, burden)
+    clock: Clock | None = None  # dates the burden reports
+    burden_every: float = BURDEN_SECONDS
+    _burden_at: float = 0.0
     _woken: asyncio.Event = field(default_factory=asyncio.Event)
 
     # ---- events → messages ------------------------------------------------------------
@@ -85,6 +99,8 @@ class Outbox:
 
     def crossing(self, tx: Tx, envelope: Envelope) -> list[tuple[str, Contract]]:
         """The messages one event makes: (receiver, contract)."""
+        if envelope.aggregate_type in ("case", "reportedcase"):
+            return self._reported_up(envelope)
         if envelope.aggregate_type != "task":
             return []
         task_id = str(envelope.aggregate_id)
@@ -95,6 +111,30 @@ class Outbox:
             return []
         make = UP.get(envelope.type)
         return [] if make is None else [(row["origin"], make(envelope, row["responsible_unit"]))]
+
+    def _reported_up(self, envelope: Envelope) -> list[tuple[str, Contract]]:
+        """A case's report, conclusion or closing, or a lower level's case report, to the node above."""
+        if self.parent is None:
+            return []
+        made = case_report(self.reader, envelope) if envelope.aggregate_type == "case" else forwarded(envelope)
+        return [] if made is None else [(self.parent, made)]
+
+    def collect_burden(self) -> int:
+        """Enqueues a `BurdenReported` to the node above for each year whose counts changed; returns how many."""
+        if self.parent is None:
+            return 0
+        today = self.clock.now().date() if self.clock is not None else None
+        with self.views.transaction() as tx:
+            made = burden_reports(tx, self.node, self.parent, today or _today())
+            for contract in made:
+                self._enqueue(tx, self.parent, contract)
+        return len(made)
+
+    def _burden_due(self) -> bool:
+        due = time.monotonic() - self._burden_at >= self.burden_every
+        if due:
+            self._burden_at = time.monotonic()
+        return due
 
     def _registered(self, tx: Tx, envelope: Envelope) -> list[tuple[str, Contract]]:
         p = envelope.payload
@@ -163,6 +203,8 @@ class Outbox:
             try:
                 while await asyncio.to_thread(self.collect):
                     pass
+                if self._burden_due():
+                    await asyncio.to_thread(self.collect_burden)
                 await self.publish_pending()
                 backoff.reset()
                 delay = self.poll
@@ -178,6 +220,11 @@ class Outbox:
 
 class OutOfReach(RuntimeError):
     """Raised when some receiver did not acknowledge: its messages stay in the outbox."""
+
+
+def _today() -> date:
+    """A node without a clock (unit tests) dates its burden reports by the system's day."""
+    return date.today()
 
 
 def _common(envelope: Envelope) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from faststream.nats import NatsBroker
 
+from domain.units import UnitRegistry
 from ducha.federation import state
 from ducha.federation.apply import Applier
 from ducha.federation.inbox import Inbox, inbox_router
@@ -32,6 +33,11 @@ def federation_broker(inbox: Inbox, url: str | None = None) -> NatsBroker:
     return broker
 
 
+def parent_node(registry: UnitRegistry, node: str, trust: TrustStore) -> str | None:
+    """The node this one reports to: the nearest level above it that the trust store knows (None at the top)."""
+    return next((code for code in registry.ancestors(node) if code in trust.keys), None)
+
+
 class Federation:
     """The inbox and outbox of a started node."""
 
@@ -41,7 +47,10 @@ class Federation:
         state.install(node.views)
         code = node.settings.node
         self.inbox = Inbox(code, node.registry, trust, node.views, Applier(node.tasks))
-        self.outbox = Outbox(code, node.registry, node.reader, node.views, node.key)
+        self.outbox = Outbox(
+            code, node.registry, node.reader, node.views, node.key, parent=parent_node(node.registry, code, trust),
+            clock=node.clock,
+        )
         self.broker: NatsBroker | None = None
         self._task: asyncio.Task[Any] | None = None
 

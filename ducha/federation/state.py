@@ -1,6 +1,6 @@
 """What the federation remembers, in the node's views DB: per sender, the last message applied (order
 and de-duplication); the dead letters with their reasons; the outbox with a sequence per receiver;
-the outbox's position in the node's history; and which tasks came from above or went below."""
+the outbox's position in the node's history; the burden counts last reported up; and which tasks came from above or went below."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS fed_outbox (receiver TEXT NOT NULL, seq INTEGER NOT NULL, message_id TEXT NOT NULL, "
     "subject TEXT NOT NULL, data TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (receiver, seq))",
     "CREATE TABLE IF NOT EXISTS fed_out_tracking (node TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS fed_burden_sent (receiver TEXT NOT NULL, year INTEGER NOT NULL, data TEXT NOT NULL, "
+    "PRIMARY KEY (receiver, year))",
     "CREATE TABLE IF NOT EXISTS fed_tasks (task_id TEXT PRIMARY KEY, origin TEXT, remote TEXT, responsible_unit TEXT NOT NULL)",
 )
 

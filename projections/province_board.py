@@ -1,0 +1,82 @@
+"""The province-wide board (全省督查事项台账): this node's own cases (the case board) beside the cases the
+levels below reported up (督查事项报告, `ReportedCase`): by level, state and, where this node knows the
+next due date, light.
+
+This projection keeps the reported cases, one row per (case's level, case id), replaced by each newer
+report; the own cases are read from `case_board` at query time, so nothing is kept twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from domain.envelope import Envelope
+from projections.store import Tx, ViewStore
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS province_board (
+        level TEXT NOT NULL, case_id TEXT NOT NULL, sender TEXT NOT NULL, title TEXT NOT NULL, case_type TEXT NOT NULL,
+        topic TEXT NOT NULL, covert INTEGER NOT NULL, targets TEXT NOT NULL, state TEXT NOT NULL, proposed_on TEXT NOT NULL,
+        reported_on TEXT, concluded_on TEXT, closed_on TEXT, findings INTEGER NOT NULL, requirements INTEGER NOT NULL,
+        requirements_done INTEGER NOT NULL, results TEXT NOT NULL, summary TEXT NOT NULL, report_on TEXT NOT NULL,
+        PRIMARY KEY (level, case_id))""",
+    "CREATE INDEX IF NOT EXISTS province_board_by_state ON province_board (state, level)",
+)
+COLUMNS = (
+    "level", "case_id", "sender", "title", "case_type", "topic", "covert", "targets", "state", "proposed_on",
+    "reported_on", "concluded_on", "closed_on", "findings", "requirements", "requirements_done", "results", "summary",
+    "report_on",
+)
+
+
+class ProvinceBoard:
+    """The cases the levels below reported up, as last reported."""
+
+    name = "province_board"
+    ddl = DDL
+
+    def apply(self, tx: Tx, envelope: Envelope) -> None:
+        if (envelope.aggregate_type, envelope.type) != ("reportedcase", "CaseReportReceived"):
+            return
+        r = envelope.payload["report"]
+        row = {
+            **{c: r.get(c) for c in COLUMNS if c in r}, "case_id": str(r["case_id"]), "sender": envelope.payload["sender"],
+            "covert": int(bool(r["covert"])), "targets": json.dumps(r["targets"]), "results": json.dumps(r["results"]),
+            "report_on": envelope.occurred_on.isoformat() if envelope.occurred_on else "",
+        }
+        marks = ", ".join("?" for _ in COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in ("level", "case_id"))
+        tx.execute(
+            f"INSERT INTO province_board ({', '.join(COLUMNS)}) VALUES ({marks}) ON CONFLICT (level, case_id) DO UPDATE SET {updates}",
+            [row[c] for c in COLUMNS],
+        )
+
+    def canonical_rows(self, tx: Tx) -> dict[str, list[dict[str, Any]]]:
+        return {"province_board": tx.query("SELECT * FROM province_board ORDER BY level, case_id")}
+
+    def reset(self, tx: Tx) -> None:
+        tx.execute("DELETE FROM province_board")
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+OWN = """SELECT id AS case_id, level, title, case_type, topic, covert, targets, state, proposed_on, reported_on,
+    closed_on, next_due_on FROM case_board WHERE state <> 'merged'"""
+
+
+def board(views: ViewStore, *, level: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+    """Every case of this node and every case reported from below, by level then newest proposal first;
+    `source` says which (`own` or `reported`), `next_due_on` is known only for own cases."""
+    with views.transaction() as tx:
+        own = [r | {"source": "own"} for r in tx.query(OWN)]
+        reported = [r | {"source": "reported", "next_due_on": None} for r in tx.query("SELECT * FROM province_board")]
+    rows = [
+        r | {"covert": bool(r["covert"]), "targets": json.loads(r["targets"]),
+             **({"results": json.loads(r["results"])} if "results" in r else {})}
+        for r in (*own, *reported)
+        if (level is None or r["level"] == level) and (state is None or r["state"] == state)
+    ]
+    rows.sort(key=lambda r: r["proposed_on"], reverse=True)
+    rows.sort(key=lambda r: r["level"])
+    return rows
