@@ -73,7 +73,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(plans.router)
     app.include_router(units.router)
     app.include_router(federation.router)
-    app.include_router(province.router)  # engineer S: the province-wide views
+    app.include_router(province.router)
     app.add_middleware(Limits, max_body=node.settings.max_body_bytes, rate=node.settings.rate_limit)
     app.add_middleware(AccessLog)
     _problem_openapi(app)

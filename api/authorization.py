@@ -221,8 +221,8 @@ POLICY: dict[str, Rule] = {
     # operations and the public's own door (线索 by receipt code)
     "healthz": rule(PUBLIC), "readyz": rule(PUBLIC), "metrics": rule(PUBLIC),
     "submit_lead": rule(PUBLIC), "follow_lead": rule(PUBLIC),
-    "asyncapi": rule(PUBLIC),  # engineer N: the AsyncAPI document, public like /openapi.json
-    # engineer S: the province-wide board and burden (the node's offices; the handler keeps the board to its own level)
+    "asyncapi": rule(PUBLIC),  # the AsyncAPI document, public like /openapi.json
+    # the province-wide board and burden (the node's offices; the handler keeps the board to its own level)
     "province_cases": rule(NONE, PROVINCE_READERS), "province_burden": rule(UNIT, PROVINCE_READERS, JURISDICTION),
     "get_policy": rule(NONE, EVERYONE),
     # cases: commands (the domain's guards decide the finer rules)
