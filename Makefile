@@ -28,7 +28,7 @@ fuzz: $(STAMP)
 	DUCHA_FUZZ_EXAMPLES=$${DUCHA_FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -q -s tests/api/test_schemathesis.py
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --audit-events $${DUCHA_BENCH_AUDIT_EVENTS:-1000000}
 
 clean:
 	rm -rf $(VENV) var

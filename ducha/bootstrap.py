@@ -29,6 +29,7 @@ from ducha.ledger_commands import InstructionCommands, PlanCommands, TaskCommand
 from ducha.plan_commands import PlannedCaseCommands
 from ducha.embedded_nats import EmbeddedNats
 from ducha.keys import NodeKey
+from ducha.metrics import DEAD_LETTERS, PROJECTION_LAG
 from ducha.settings import Settings
 from ducha.store import DuchaApplication, EventReader, open_store
 from ducha.units import load_registry
@@ -142,6 +143,11 @@ class Node:
         for group in self._projector_groups():
             self.projectors |= {projection.name: group.view(projection.name) for projection in group.projections}
             self._tasks.append(asyncio.create_task(group.run(), name=f"projector:{group.name}"))
+        for name, view in self.projectors.items():
+            # Read at every scrape, so a stalled projector shows its lag growing; and every series
+            # exists from the start, so an alert on dead letters sees a zero, not nothing.
+            PROJECTION_LAG.labels(name).set_function(lambda view=view: view.lag)
+            DEAD_LETTERS.labels(name)
         self._tasks.append(asyncio.create_task(self.checkpointer.run(), name="checkpointer"))
         if self.clock_handler is not None:
             self._tasks.append(asyncio.create_task(self.clock_handler.run(), name="clock"))
