@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from functools import cache
 from typing import Any
@@ -44,6 +44,22 @@ def check_is(aggregate: object, kind: type, aggregate_id: UUID) -> None:
     """Raised when the id names another kind of object (a lead's id on a case route)."""
     if not isinstance(aggregate, kind):
         raise NotFound(f"no {kind.__name__.lower()} {aggregate_id}")
+
+
+async def counted(command: str, execution: Awaitable[Outcome]) -> Outcome:
+    """Awaits a command's execution, counting its outcome (ok, the domain error's slug, or error) and time."""
+    started = time.perf_counter()
+    try:
+        outcome = await execution
+    except DomainError as error:
+        COMMANDS.labels(command, error.slug).inc()
+        raise
+    except Exception:
+        COMMANDS.labels(command, "error").inc()
+        raise
+    COMMANDS.labels(command, "ok").inc()
+    COMMAND_SECONDS.labels(command).observe(time.perf_counter() - started)
+    return outcome
 
 
 @cache
@@ -135,18 +151,7 @@ class CaseCommands:
     async def _run(
         self, command: str, case_id: UUID | None, act: Callable[..., Any], expected: int | None, others: Sequence[UUID] = ()
     ) -> Outcome:
-        started = time.perf_counter()
-        try:
-            outcome = await self.writer.execute(case_id, act, expected, others)
-        except DomainError as error:
-            COMMANDS.labels(command, error.slug).inc()
-            raise
-        except Exception:
-            COMMANDS.labels(command, "error").inc()
-            raise
-        COMMANDS.labels(command, "ok").inc()
-        COMMAND_SECONDS.labels(command).observe(time.perf_counter() - started)
-        return outcome
+        return await counted(command, self.writer.execute(case_id, act, expected, others))
 
     async def approve(self, actor: Actor, case_id: UUID, *, on: date | None = None, remarks: str = "",
                       expected_version: int | None = None) -> Outcome:

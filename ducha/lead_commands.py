@@ -9,7 +9,6 @@ the lead-verification case and records it on the lead in one transaction.
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
@@ -17,12 +16,10 @@ from uuid import UUID, uuid4, uuid5
 
 from domain.actor import Actor
 from domain.case import Case, CaseType, Method, Topic
-from domain.errors import DomainError
 from domain.lead import Lead
 from domain.units import UnitRegistry
 from ducha.clock import Clock
-from ducha.commands import check_is
-from ducha.metrics import COMMAND_SECONDS, COMMANDS
+from ducha.commands import check_is, counted
 from ducha.writer import Outcome, Writer
 
 # The namespace of lead ids (uuid5 of the receipt code); fixed forever, or codes stop finding their leads.
@@ -110,15 +107,4 @@ class LeadCommands:
     async def _run(
         self, command: str, lead_id: UUID | None, act: Callable[..., Any], expected: int | None = None
     ) -> Outcome:
-        started = time.perf_counter()
-        try:
-            outcome = await self.writer.execute(lead_id, act, expected)
-        except DomainError as error:
-            COMMANDS.labels(command, error.slug).inc()
-            raise
-        except Exception:
-            COMMANDS.labels(command, "error").inc()
-            raise
-        COMMANDS.labels(command, "ok").inc()
-        COMMAND_SECONDS.labels(command).observe(time.perf_counter() - started)
-        return outcome
+        return await counted(command, self.writer.execute(lead_id, act, expected))

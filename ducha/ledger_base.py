@@ -3,7 +3,6 @@ collaborators (registry, clock, calendar, policy) and the command metrics."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
@@ -11,12 +10,11 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.calendar import WorkingCalendar
-from domain.errors import DomainError, NotFound
+from domain.errors import NotFound
 from domain.policy import Policy
 from domain.units import UnitRegistry
 from ducha.clock import Clock
-from ducha.commands import check_is
-from ducha.metrics import COMMAND_SECONDS, COMMANDS
+from ducha.commands import check_is, counted
 from ducha.writer import Outcome, Writer
 
 
@@ -56,15 +54,4 @@ class Commands:
         self, command: str, aggregate_id: UUID | None, act: Callable[..., Any], expected: int | None = None,
         others: Sequence[UUID] = (),
     ) -> Outcome:
-        started = time.perf_counter()
-        try:
-            outcome = await self.writer.execute(aggregate_id, act, expected, others)
-        except DomainError as error:
-            COMMANDS.labels(command, error.slug).inc()
-            raise
-        except Exception:
-            COMMANDS.labels(command, "error").inc()
-            raise
-        COMMANDS.labels(command, "ok").inc()
-        COMMAND_SECONDS.labels(command).observe(time.perf_counter() - started)
-        return outcome
+        return await counted(command, self.writer.execute(aggregate_id, act, expected, others))
