@@ -22,7 +22,6 @@ from api.limits import Limits
 from api.auth import TokenVerifier
 from api.problems import install_problem_handlers, move_problem_schemas
 from ducha.bootstrap import Node
-from ducha.keys import NodeKey
 from ducha.tokens import RevocationList
 
 
@@ -53,7 +52,7 @@ def create_app(node: Node) -> FastAPI:
     )
     app.state.node = node
     app.state.tokens = TokenVerifier(
-        key=NodeKey.load_or_create(node.settings.data_dir),
+        key=node.key,
         node=node.settings.node,
         revoked=RevocationList(node.settings.data_dir),
         registry=node.registry,
