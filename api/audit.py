@@ -28,7 +28,7 @@ TIME_TRAVELLERS = frozenset({Role.AUDITOR, Role.AGENCY})
 MAX_PAGE = 1000
 
 
-def time_traveller(actor: ActorDep) -> Actor:
+async def time_traveller(actor: ActorDep) -> Actor:
     """The actor, when its role may see the past views; 403 otherwise."""
     if actor.role not in TIME_TRAVELLERS:
         raise ActNotAllowed(f"the role {actor.role.value!r} may not read the node's past views")

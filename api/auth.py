@@ -53,10 +53,11 @@ class TokenVerifier:
         return actor
 
 
-def current_actor(
+async def current_actor(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Actor:
-    """The authenticated actor of the request; 401 problem when there is none."""
+    """The authenticated actor of the request; 401 problem when there is none. Async because it never blocks
+    (a signature is checked once per token), so FastAPI runs it inline instead of on a worker thread."""
     if credentials is None:
         raise unauthenticated("send Authorization: Bearer <token>", token_presented=False)
     verifier: TokenVerifier = request.app.state.tokens

@@ -287,7 +287,7 @@ async def authorize(request: Request) -> None:
     # The bearer is read here, not declared: the OpenAPI security of a route stays the route's own (ActorDep),
     # so a public route is not documented as needing a token.
     credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
-    actor = current_actor(request, credentials)
+    actor = await current_actor(request, credentials)
     if rule_ is None:  # fails closed: a route without a row is refused
         raise forbidden(actor, name, None)
     if rule_.kind.resolve is None:

@@ -41,7 +41,7 @@ MAX_PAGE = 200
 MAX_WAIT_SECONDS = 5.0
 
 
-def case_reader(actor: ActorDep) -> Actor:
+async def case_reader(actor: ActorDep) -> Actor:
     """The actor, when its role may read cases at all; 403 for every case alike otherwise."""
     return visibility.check_may_read(actor)
 
@@ -117,7 +117,7 @@ def view_of(node: Node, seen_by: Audience, row: dict[str, Any]) -> CaseView:
     return CaseView.model_validate(visibility.shape_case(seen_by, row) | {"light": light})
 
 
-def filters_of(
+async def filters_of(
     state: CaseState | None = None,
     unit: Annotated[str | None, Query(description="Cases whose sponsor or targets include this unit.")] = None,
     case_type: Annotated[CaseType | None, Query(alias="type")] = None,

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from ducha.bootstrap import Node
 
 
-def get_node(request: Request) -> Node:
-    """The node this app serves (set by `create_app`)."""
+async def get_node(request: Request) -> Node:
+    """The node this app serves (set by `create_app`); async, so FastAPI calls it inline, not on a worker thread."""
     return request.app.state.node
 
 

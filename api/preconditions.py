@@ -21,7 +21,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None, Header(description='The version the command expects, as the case\'s ETag: "3".')
     ] = None,

@@ -31,6 +31,7 @@ class OfficialCalendar:
     def __init__(self, schedules: Iterable[YearSchedule] = ()) -> None:
         self._schedules = {s.year: s for s in schedules}
         self._library_years = library_years()
+        self._known_days: dict[date, bool] = {}  # the schedules never change after construction
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> OfficialCalendar:
@@ -41,6 +42,13 @@ class OfficialCalendar:
         return day.year in self._schedules or day.year in self._library_years
 
     def is_working_day(self, day: date) -> bool:
+        if (known := self._known_days.get(day)) is not None:
+            return known
+        working = self._judge(day)
+        self._known_days[day] = working
+        return working
+
+    def _judge(self, day: date) -> bool:
         if day.year in self._schedules:
             return self._schedules[day.year].is_working_day(day)
         if day.year in self._library_years:
