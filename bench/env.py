@@ -21,9 +21,9 @@ class Sizes:
 
     store_cases: int = 3000  # each case = 2 one-event commands (propose, approve)
     concurrency: int = 64
-    http_cases: int = 400
+    http_cases: int = 1500
     http_queries: int = 8000
-    http_clients: int = 16  # httpx slows past a few connections (bare: 4 > 8 > 16 > 32), but ducha's commands wait on I/O
+    http_clients: int = 32  # aiohttp keep-alive connections; commands wait on the group commit, so more callers help
     bus_events: int = 20000
     publish_window: int = 256
     fetch_batch: int = 256

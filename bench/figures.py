@@ -112,7 +112,7 @@ async def http_section(sizes: Sizes, registry, earlier: dict[str, Figure]) -> li
         if commands.missing and queries.value is None:
             queries.missing = commands.missing
     commands.notes.append(
-        f"{sizes.http_cases} cases proposed then approved by {sizes.http_clients} httpx keep-alive clients against a "
+        f"{sizes.http_cases} cases proposed then approved by {sizes.http_clients} aiohttp keep-alive clients against a "
         "server process (uvicorn, uvloop, httptools) running the whole node (relay and projector too)"
     )
     queries.notes.append(
