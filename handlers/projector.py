@@ -1,15 +1,20 @@
 """The projector (投影器): feeds a group of projections from one node's stream through ONE durable consumer.
 
-Built on nats-py's pull subscription rather than a FastStream subscriber: the node hands us
-its JetStream context (not a broker), FastStream's batch subscriber waits for a full batch
-or its timeout (latency for read-your-writes), and its in-memory broker has no delivery
-count. The heart, `project_batch` (decode + apply one fetched batch), takes plain
+Built on a pull consumer read through nats-py (`Puller`), not a FastStream subscriber: the
+node hands us its JetStream context (not a broker), FastStream's batch subscriber waits for a
+full batch or its timeout (latency for read-your-writes), and its in-memory broker has no
+delivery count. The heart, `project_batch` (decode + apply one fetched batch), takes plain
 `Delivery` values, so it runs as well under a FastStream handler on TestNatsBroker.
 
 Per fetched batch: decode each message once, apply it to every projection of the group,
 with every projection's tracking, in ONE transaction, commit, and only then ack (a crash in
-between causes a redelivery that the tracking absorbs). The tracking stays per projection
-(`projection_tracking`), so each view is rebuilt, digested and replayed on its own.
+between causes a redelivery that the tracking absorbs). One pull request stays open on the
+consumer (`Puller`), so the next messages arrive while a batch is applied (the consumer lets
+two batches be unacknowledged); batches are still applied one after another, in stream
+order. Acks stay explicit, one per message (nats-py sends each without waiting for an
+answer; the issue rules out `AckPolicy.ALL`, which would ack a batch with its last message).
+The tracking stays per projection (`projection_tracking`), so each view is rebuilt, digested
+and replayed on its own.
 
 A poison message is poison for one projection: it is retried with a growing delay (nak) for
 that projection alone, which holds (applies nothing past it, in order) until the retry
@@ -23,13 +28,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
+import json
+import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -71,8 +80,24 @@ class Delivery:
         headers = msg.headers or {}
         if not msg.reply or not msg.reply.startswith("$JS.ACK"):
             return cls(msg.data, msg.subject, msg_id=headers.get("Nats-Msg-Id"))
-        meta = msg.metadata
-        return cls(msg.data, msg.subject, meta.num_delivered, meta.sequence.stream, headers.get("Nats-Msg-Id"))
+        delivered, sequence = _delivery_counts(msg)
+        return cls(msg.data, msg.subject, delivered, sequence, headers.get("Nats-Msg-Id"))
+
+
+def _delivery_counts(msg: Msg) -> tuple[int, int]:
+    """(delivery count, stream sequence) from the message's ack subject, read where nats-py reads them.
+
+    `msg.metadata` builds four objects and a datetime per message for these two numbers.
+    `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>...` (9 tokens), or with a domain and
+    an account hash after `ACK` (11 tokens or more); anything else goes to nats-py.
+    """
+    tokens = msg.reply.split(".")
+    if len(tokens) == 9:
+        return int(tokens[4]), int(tokens[5])
+    if len(tokens) >= 11:
+        return int(tokens[Msg.Ack.NumDelivered]), int(tokens[Msg.Ack.StreamSeq])
+    meta = msg.metadata
+    return meta.num_delivered, meta.sequence.stream
 
 
 @dataclass
@@ -221,7 +246,8 @@ async def first_sequence_after(js: JetStreamContext, node: str, position: int) -
 def consumer_config(name: str, node: str, batch: int, max_deliver: int, start: int = 1) -> ConsumerConfig:
     """The projection's durable pull consumer: explicit acks, bounded redelivery with back-off.
 
-    It starts at stream sequence `start`: the first message the view has not applied.
+    It starts at stream sequence `start`: the first message the view has not applied. Two
+    batches may be unacknowledged: the one being applied and the next, fetched meanwhile.
     """
     return ConsumerConfig(
         durable_name=name,
@@ -230,7 +256,7 @@ def consumer_config(name: str, node: str, batch: int, max_deliver: int, start: i
         ack_policy=AckPolicy.EXPLICIT,
         ack_wait=ACK_WAIT,
         max_deliver=max_deliver * SERVER_MAX_DELIVER_FACTOR,
-        max_ack_pending=batch,
+        max_ack_pending=2 * batch,
         filter_subject=f"ducha.{node}.evt.>",
     )
 
@@ -261,7 +287,13 @@ class Projector:
         self.delays = tuple(delays)
         self.fetch_timeout = fetch_timeout
         self.tracked = self._load_tracking()
-        self._applied = asyncio.Condition()
+        self._metrics = {  # labelled once: `labels()` costs more than the update itself
+            p.name: (PROJECTION_APPLIED.labels(p.name), DEAD_LETTERS.labels(p.name), PROJECTION_POSITION.labels(p.name),
+                     PROJECTION_LAG.labels(p.name))
+            for p in self.projections
+        }
+        # Read-your-writes waits, per projection and (None) for the whole group.
+        self._waits: dict[str | None, Waits] = {None: Waits(), **{p.name: Waits() for p in self.projections}}
         self.started = asyncio.Event()  # set once its consumer is in place
         # Per projection, the stream sequence of a message sent back for its retry: nothing
         # after it is applied to that projection before it.
@@ -296,15 +328,9 @@ class Projector:
 
     async def wait_for(self, position: int, timeout: float, name: str | None = None) -> bool:
         """True as soon as every projection (or the named one) has applied `position`; False when `timeout` runs out."""
-        def applied() -> bool:
-            return (self.position if name is None else self.position_of(name)) >= position
-
-        async with self._applied:
-            try:
-                await asyncio.wait_for(self._applied.wait_for(applied), timeout)
-            except TimeoutError:
-                return False
-        return True
+        if (self.position if name is None else self.position_of(name)) >= position:
+            return True
+        return await self._waits[name].wait(position, timeout)
 
     def _load_tracking(self) -> dict[str, dict[str, int]]:
         with self.views.transaction() as tx:
@@ -323,22 +349,18 @@ class Projector:
             with contextlib.suppress(NotFoundError):
                 await self.js.delete_consumer(stream_name(self.node), stale)
         config = consumer_config(self.name, self.node, self.batch, self.max_deliver, start)
-        sub = await self.js.pull_subscribe(
-            config.filter_subject, durable=self.name, stream=stream_name(self.node), config=config
-        )
+        await self.js.add_consumer(stream_name(self.node), config=config)
+        puller = Puller(self.js, stream_name(self.node), self.name, self.batch, self.fetch_timeout)
+        await puller.start()
         self.started.set()
         log.info("projector started", projector=self.name, projections=len(self.projections),
                  node=self.node, position=self.position)
         try:
             while True:
-                try:
-                    messages = await sub.fetch(self.batch, timeout=self.fetch_timeout)
-                except NatsTimeout:
-                    continue
-                await self.handle(messages)
+                if messages := await puller.next_batch(self.fetch_timeout):
+                    await self.handle(messages)
         finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+            await puller.stop()
 
     async def handle(self, messages: Sequence[Msg]) -> None:
         """Projects one fetched batch, then acks what every projection is done with and sends the rest back."""
@@ -362,20 +384,126 @@ class Projector:
     async def _applied_up_to(self, outcome: BatchOutcome) -> None:
         for name, count in outcome.applied.items():
             if count:
-                PROJECTION_APPLIED.labels(name).inc(count)
+                self._metrics[name][0].inc(count)
         for name, count in outcome.dead.items():
             if count:
-                DEAD_LETTERS.labels(name).inc(count)
+                self._metrics[name][1].inc(count)
                 log.error("messages dead-lettered", projection=name, count=count)
-        async with self._applied:
-            self.tracked = {**self.tracked, **outcome.tracked}
-            self._applied.notify_all()
+        self.tracked = {**self.tracked, **outcome.tracked}
+        for projection in self.projections:
+            self._waits[projection.name].reached(self.position_of(projection.name))
+        self._waits[None].reached(self.position)
         last = self.store_position() if self.store_position is not None else None
         for projection in self.projections:
             position = self.position_of(projection.name)
-            PROJECTION_POSITION.labels(projection.name).set(position)
+            _, _, position_gauge, lag_gauge = self._metrics[projection.name]
+            position_gauge.set(position)
             if last is not None:
-                PROJECTION_LAG.labels(projection.name).set(max(last - position, 0))
+                lag_gauge.set(max(last - position, 0))
+
+
+class Puller:
+    """Keeps one pull request open on a consumer and hands over what it delivers, as it comes.
+
+    nats-py's `fetch` suits a backlog, not a live stream: each call sends a request or two and
+    runs a task per message, and one that returns early leaves its request open on the server,
+    whose expiry later comes back as a status that makes another call return nothing; a
+    projector following the live stream calls it for every few messages. Here one request of
+    `batch` messages is open at a time, each with a reply subject of its own (a status comes on
+    it, so one that ends a request given up on is told apart), and the next is made as soon as
+    it is used up or expires. A request lost with the connection is made again after `expires`
+    plus one wait of `next_batch` without news; one the server ends otherwise (409: consumer
+    deleted, ...) after one such wait, so a lasting refusal is no hot loop.
+    """
+
+    def __init__(self, js: JetStreamContext, stream: str, consumer: str, batch: int, expires: float) -> None:
+        self._nc = js._nc  # nats-py's JetStreamContext keeps its client and API prefix (with any domain) there
+        self._next_subject = f"{js._prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
+        self.batch = batch
+        self.expires = expires
+        self._inbox = ""
+        self._sub: Any = None
+        self._serial = itertools.count(1)
+        self._open = ""  # the reply subject of the open request ("" when none)
+        self._left = 0  # messages the open request may still deliver
+        self._asked_at = 0.0
+        self._messages: deque[Msg] = deque()
+        self._arrived = asyncio.Event()
+
+    async def start(self) -> None:
+        self._inbox = self._nc.new_inbox()
+        self._sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._received)
+        await self._ask()
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._sub.unsubscribe()
+
+    async def next_batch(self, timeout: float) -> list[Msg]:
+        """Up to `batch` delivered messages, in order; waits up to `timeout` for the first (none when it runs out)."""
+        if not self._messages:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), timeout)
+        if not self._messages and (not self._open or time.monotonic() - self._asked_at > self.expires + timeout):
+            await self._ask()  # no open request, or it was lost: its end never came
+        return [self._messages.popleft() for _ in range(min(len(self._messages), self.batch))]
+
+    async def _ask(self) -> None:
+        self._open, self._left, self._asked_at = f"{self._inbox}.{next(self._serial)}", self.batch, time.monotonic()
+        request = {"batch": self.batch, "expires": int(self.expires * 1_000_000_000)}
+        await self._nc.publish(self._next_subject, json.dumps(request).encode(), reply=self._open)
+
+    async def _received(self, msg: Msg) -> None:
+        status = JetStreamContext.is_status_msg(msg)
+        if not status:  # a message comes on its own subject: counted against the open request
+            self._messages.append(msg)
+            self._arrived.set()
+            self._left -= 1
+            if self._left == 0:  # used up: ask for the next ones at once
+                await self._ask()
+            return
+        if msg.subject != self._open or status == "100":
+            return  # the end of a request given up on, or a heartbeat
+        if status in ("404", "408"):  # it expired: ask again
+            await self._ask()
+            return
+        log.warning("pull request ended by the server", status=status, description=msg.headers.get("Description"))
+        self._open = ""  # asked again by `next_batch` after its wait: no hot loop on a lasting refusal
+
+
+class Waits:
+    """Waits for positions, kept in position order: each waiter is woken once, when its position is
+    reached, rather than every waiter at every batch to look again."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()  # ties broken by arrival; futures are never compared
+
+    async def wait(self, position: int, timeout: float) -> bool:
+        """True once `reached` passes `position`; False when `timeout` runs out first."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (position, next(self._order), future)
+        heapq.heappush(self._heap, entry)
+        try:
+            async with asyncio.timeout(timeout):
+                await future
+        except TimeoutError:
+            return False
+        finally:
+            if future.cancelled():  # timed out, or its caller cancelled: it waits no more
+                with contextlib.suppress(ValueError):
+                    self._heap.remove(entry)
+                    heapq.heapify(self._heap)
+        return True
+
+    def reached(self, position: int) -> None:
+        """Wakes every wait for `position` or an earlier one."""
+        heap = self._heap
+        while heap and heap[0][0] <= position:
+            future = heapq.heappop(heap)[2]
+            if not future.done():
+                future.set_result(None)
 
 
 @dataclass(frozen=True)

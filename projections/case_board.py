@@ -12,6 +12,10 @@ visit for a covert case (暗访) — and the evaluators entrusted in the plan).
 Every value comes from the envelopes (never the wall clock), so a rebuilt board is identical
 to the live one. The light (红黄绿灯) depends on today, so it is computed at query time
 (`light_of`), never stored. Queries are in `projections/case_board_queries.py`.
+
+An event's handler writes the side tables and answers the changes to its case's row; the fold
+writes them with the next due date and the event's version and position in ONE update (the
+row is read once, for the due date), so an event costs a few statements, not one per column.
 """
 
 from __future__ import annotations
@@ -60,7 +64,8 @@ SIDE_TABLES = {
     "case_board_access": "case_id, unit, reason",
 }
 
-Handler = Callable[[Tx, Envelope, str], None]
+Columns = dict[str, Any]  # changes to a case's row in `case_board`, by column
+Handler = Callable[[Tx, Envelope, str], Columns | None]
 
 
 def _day(envelope: Envelope) -> str:
@@ -75,13 +80,18 @@ def _set(tx: Tx, case_id: str, **columns: Any) -> None:
     tx.execute(f"UPDATE case_board SET {assignments} WHERE id = ?", (*columns.values(), case_id))
 
 
-def _add_targets(tx: Tx, case_id: str, targets: list[str]) -> None:
+def _put_targets(tx: Tx, case_id: str, targets: list[str]) -> None:
+    """The targets' rows in the unit filter and the per-target dates (kept when already there)."""
+    rows = [(case_id, target) for target in targets]
+    tx.executemany("INSERT INTO case_board_units (case_id, unit) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
+    tx.executemany("INSERT INTO case_board_targets (case_id, target) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
+
+
+def _add_targets(tx: Tx, case_id: str, targets: list[str]) -> Columns:
     row = tx.query_one("SELECT targets FROM case_board WHERE id = ?", (case_id,))
     merged = list(dict.fromkeys([*json.loads(row["targets"]), *targets]))
-    _set(tx, case_id, targets=json.dumps(merged))
-    for target in targets:
-        for table, column in (("case_board_units", "unit"), ("case_board_targets", "target")):
-            tx.execute(f"INSERT INTO {table} (case_id, {column}) VALUES (?, ?) ON CONFLICT DO NOTHING", (case_id, target))
+    _put_targets(tx, case_id, targets)
+    return {"targets": json.dumps(merged)}
 
 
 def _grant(tx: Tx, case_id: str, unit: str, reason: str) -> None:
@@ -93,50 +103,67 @@ def _grant(tx: Tx, case_id: str, unit: str, reason: str) -> None:
 # ---- one function per event -------------------------------------------------------------
 
 
+def _stamp(envelope: Envelope) -> Columns:
+    """The columns every event sets on its case's row: which version and position it shows."""
+    return {
+        "version": envelope.aggregate_version, "node": envelope.node, "position": envelope.position,
+        "updated_at": envelope.recorded_at.isoformat(),
+    }
+
+
 def on_proposed(tx: Tx, envelope: Envelope, case_id: str) -> None:
+    """Writes the new case's row whole (due date and stamp included) and its units and targets."""
     p = envelope.payload
+    targets = list(dict.fromkeys(p["targets"]))
     row = {
         "id": case_id, "title": p["title"], "level": p["level"], "sponsor": p["sponsor"],
         "sponsor_unit": p["sponsor_unit"], "case_type": p["case_type"], "topic": p["topic"],
-        "methods": json.dumps(p["methods"]), "covert": int(bool(p["covert"])), "targets": json.dumps([]),
+        "methods": json.dumps(p["methods"]), "covert": int(bool(p["covert"])), "targets": json.dumps(targets),
         "window_start": p["window_start"], "window_end": p["window_end"], "state": "proposed",
-        "proposed_on": _day(envelope), "version": 0, "node": envelope.node, "position": 0, "updated_at": "",
+        "proposed_on": _day(envelope), **_stamp(envelope),
     }
+    row["next_due_kind"], row["next_due_on"] = next_due(tx, case_id, row)
     columns = [c for c in COLUMNS if c in row]
     marks = ", ".join("?" for _ in columns)
     tx.execute(f"INSERT INTO case_board ({', '.join(columns)}) VALUES ({marks})", [row[c] for c in columns])
-    tx.execute("INSERT INTO case_board_units (case_id, unit) VALUES (?, ?)", (case_id, p["sponsor_unit"]))
-    _add_targets(tx, case_id, p["targets"])
+    tx.executemany(
+        "INSERT INTO case_board_units (case_id, unit) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [(case_id, unit) for unit in dict.fromkeys([p["sponsor_unit"], *targets])],
+    )
+    tx.executemany(
+        "INSERT INTO case_board_targets (case_id, target) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [(case_id, target) for target in targets],
+    )
 
 
 def _to_state(state: str, day_column: str | None) -> Handler:
-    def on_event(tx: Tx, envelope: Envelope, case_id: str) -> None:
-        _set(tx, case_id, state=state, **({day_column: _day(envelope)} if day_column else {}))
+    def on_event(tx: Tx, envelope: Envelope, case_id: str) -> Columns:
+        return {"state": state, **({day_column: _day(envelope)} if day_column else {})}
 
     return on_event
 
 
-def on_filed(tx: Tx, envelope: Envelope, case_id: str) -> None:
-    _set(tx, case_id, filed_on=_day(envelope))
+def on_filed(tx: Tx, envelope: Envelope, case_id: str) -> Columns:
+    return {"filed_on": _day(envelope)}
 
 
-def on_plan_adopted(tx: Tx, envelope: Envelope, case_id: str) -> None:
-    _set(tx, case_id, state="planned", planned_on=_day(envelope))
+def on_plan_adopted(tx: Tx, envelope: Envelope, case_id: str) -> Columns:
     for evaluator in envelope.payload.get("evaluators", []):
         _grant(tx, case_id, evaluator, "evaluator")
+    return {"state": "planned", "planned_on": _day(envelope)}
 
 
-def on_plan_amended(tx: Tx, envelope: Envelope, case_id: str) -> None:
+def on_plan_amended(tx: Tx, envelope: Envelope, case_id: str) -> Columns | None:
     if "targets" in envelope.payload["changes"]:
-        _add_targets(tx, case_id, envelope.payload["changes"]["targets"])
+        return _add_targets(tx, case_id, envelope.payload["changes"]["targets"])
+    return None
 
 
-def on_merged(tx: Tx, envelope: Envelope, case_id: str) -> None:
+def on_merged(tx: Tx, envelope: Envelope, case_id: str) -> Columns:
     p = envelope.payload
     if p["absorbed_id"] == case_id:
-        _set(tx, case_id, state="merged", merged_into=p["survivor_id"])
-    else:
-        _add_targets(tx, case_id, p["targets"])
+        return {"state": "merged", "merged_into": p["survivor_id"]}
+    return _add_targets(tx, case_id, p["targets"])
 
 
 def on_notified(tx: Tx, envelope: Envelope, case_id: str) -> None:
@@ -203,16 +230,16 @@ def _requirement(status: str | None = None, overdue: bool = False) -> Handler:
     return on_event
 
 
-def on_closed(tx: Tx, envelope: Envelope, case_id: str) -> None:
-    _set(tx, case_id, state="closed", closed_on=_day(envelope))
-    for rid in envelope.payload.get("waivers", {}):
-        tx.execute(
-            "UPDATE case_board_requirements SET status = 'waived' WHERE case_id = ? AND requirement_id = ?", (case_id, rid)
-        )
+def on_closed(tx: Tx, envelope: Envelope, case_id: str) -> Columns:
+    tx.executemany(
+        "UPDATE case_board_requirements SET status = 'waived' WHERE case_id = ? AND requirement_id = ?",
+        [(case_id, rid) for rid in envelope.payload.get("waivers", {})],
+    )
+    return {"state": "closed", "closed_on": _day(envelope)}
 
 
+# Every event but CaseProposed, whose `on_proposed` writes the row whole (see `CaseBoard.apply`).
 HANDLERS: dict[str, Handler] = {
-    "CaseProposed": on_proposed,
     "CaseApproved": _to_state("approved", "decided_on"),
     "CaseRejected": _to_state("rejected", "decided_on"),
     "CaseFiled": on_filed,
@@ -244,16 +271,16 @@ class CaseBoard:
         if envelope.aggregate_type != "case":
             return  # other aggregates are ignored; the caller still advances tracking
         case_id = str(envelope.aggregate_id)
-        handler = HANDLERS.get(envelope.type)
-        if handler is not None:
-            handler(tx, envelope, case_id)
-        if tx.query_one("SELECT id FROM case_board WHERE id = ?", (case_id,)) is None:
+        if envelope.type == "CaseProposed":
+            on_proposed(tx, envelope, case_id)  # the row is written whole: nothing to read back
             return
-        kind, day = next_due(tx, case_id)
-        _set(
-            tx, case_id, next_due_kind=kind, next_due_on=day, version=envelope.aggregate_version, node=envelope.node,
-            position=envelope.position, updated_at=envelope.recorded_at.isoformat(),
-        )
+        handler = HANDLERS.get(envelope.type)
+        changes = (handler(tx, envelope, case_id) if handler is not None else None) or {}
+        row = tx.query_one("SELECT state, window_start, window_end FROM case_board WHERE id = ?", (case_id,))
+        if row is None:
+            return  # not on the board (its proposal is not): nothing to change
+        kind, day = next_due(tx, case_id, {**row, **changes})
+        _set(tx, case_id, **changes, next_due_kind=kind, next_due_on=day, **_stamp(envelope))
 
     def canonical_rows(self, tx: Tx) -> dict[str, list[dict[str, Any]]]:
         rows = {"case_board": tx.query(f"SELECT {', '.join(COLUMNS)} FROM case_board ORDER BY id")}

@@ -5,21 +5,26 @@ Computed inside the fold, from the board's own rows, so it is as deterministic a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from projections.store import Tx
 
 SETTLED = ("verified", "waived")  # requirement statuses with nothing left due
 FINISHED = ("rejected", "merged", "closed")  # case states with nothing left due
 
 
-def next_due(tx: Tx, case_id: str) -> tuple[str | None, str | None]:
+def next_due(tx: Tx, case_id: str, row: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(what is due next, on which day) from the stored dates; (None, None) when nothing is due.
+
+    `row` is the case's row (its `state`, `window_start` and `window_end`) as the event being
+    applied leaves it; the per-target and per-requirement dates are read from their tables.
 
     Before the plan, the planned window's start; planned, the earliest on-site start of a
     notified target not yet visited, else the window's end (the report is due); reported, the
     earliest of an open review's decision day (Art. 17) and an open requirement's deadline
     (a requirement waits while its conclusion's review is open).
     """
-    row = tx.query_one("SELECT state, window_start, window_end FROM case_board WHERE id = ?", (case_id,))
     state = row["state"]
     if state in FINISHED:
         return None, None

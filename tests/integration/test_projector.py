@@ -150,7 +150,7 @@ async def test_consumer_is_durable_with_explicit_acks_and_bounded_redelivery(vie
         await projector.wait_for(1, timeout=0.2)
     info = await js.consumer_info(stream_name(NODE), "case_board")
     assert (info.config.durable_name, info.config.ack_policy) == ("case_board", AckPolicy.EXPLICIT)
-    assert 0 < info.config.max_deliver < 100 and info.config.max_ack_pending == 50
+    assert 0 < info.config.max_deliver < 100 and info.config.max_ack_pending == 2 * 50
 
 
 async def test_restarted_projector_resumes_after_what_it_applied(history, views, js):
