@@ -15,7 +15,7 @@ from api import audit, case_commands, case_queries, ops
 from api import leads, policy
 from api import accountability, comparison, history
 from api import instructions, plans, tasks, units
-from api import federation, province
+from api import federation, province, received_cases, received_instructions
 from api.access_log import AccessLog
 from api.authorization import Authorized
 from api.limits import Limits
@@ -73,6 +73,8 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(units.router)
     app.include_router(federation.router)
     app.include_router(province.router)
+    app.include_router(received_cases.router)
+    app.include_router(received_instructions.router)
     app.add_middleware(Limits, max_body=node.settings.max_body_bytes, rate=node.settings.rate_limit)
     app.add_middleware(AccessLog)
     _problem_openapi(app)

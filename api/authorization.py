@@ -158,6 +158,22 @@ def _in_sight(unit_of: Callable[[Any], str], cls_name: str) -> Resolver:
     return resolve
 
 
+def sees_received(registry: UnitRegistry, actor: Actor, unit: str) -> bool:
+    """A case or an instruction received from above (上级交办) is seen by its unit (the case's target, the
+    instruction's lead unit 主办) and by this level's offices over it."""
+    if actor.role is Role.TARGET:
+        return actor.unit == unit
+    return actor.role in READERS and relation(registry, actor, unit) in JURISDICTION
+
+
+def _received(node: Any, actor: Actor, value: str) -> Found | None:
+    record = _aggregate(node, value, "ReceivedCase") or _aggregate(node, value, "ReceivedInstruction")
+    if record is None:
+        return None
+    unit = getattr(record, "target", None) or record.lead_unit
+    return Found(unit, sees_received(node.registry, actor, unit))
+
+
 def _unit(node: Any, actor: Actor, value: str) -> Found | None:
     if value not in node.registry:
         return None
@@ -172,7 +188,8 @@ INSTRUCTION = Kind("instruction", "instruction_id", _in_sight(lambda i: i.lead_u
 LEAD = Kind("lead", "lead_id", _in_sight(lambda lead: lead.level, "Lead"))
 UNIT = Kind("unit", "code", _unit)
 PLAN = Kind("plan", "government", _unit)
-NOT_FOUND = {"case": visibility.NOT_FOUND}  # the text the routes of a kind give for no such object
+RECEIVED = Kind("received", "received_id", _received)
+NOT_FOUND = {"case": visibility.NOT_FOUND, "received": "nothing received from above by that id"}  # the text the routes of a kind give for no such object
 
 
 # ---- the policy -----------------------------------------------------------------------------------
@@ -222,6 +239,7 @@ POLICY: dict[str, Rule] = {
     "healthz": rule(PUBLIC), "readyz": rule(PUBLIC), "metrics": rule(PUBLIC),
     "submit_lead": rule(PUBLIC), "follow_lead": rule(PUBLIC),
     "asyncapi": rule(PUBLIC),  # the AsyncAPI document, public like /openapi.json
+    "federation_dead_letters": rule(NONE, frozenset({Role.AGENCY})),  # the node's own office (the handler: its level)
     # the province-wide board and burden (the node's offices; the handler keeps the board to its own level)
     "province_cases": rule(NONE, PROVINCE_READERS), "province_burden": rule(UNIT, PROVINCE_READERS, JURISDICTION),
     "get_policy": rule(NONE, EVERYONE),
@@ -261,7 +279,78 @@ POLICY: dict[str, Rule] = {
     "burden": rule(UNIT, READERS | PARTIES, JURISDICTION), "scores": rule(UNIT, READERS | PARTIES, JURISDICTION),
     "demand_material": rule(UNIT, OFFICES, JURISDICTION),
     "report_form": rule(UNIT, OFFICES | {Role.TARGET}, JURISDICTION),
+    # cases and instructions received from above (上级交办): the unit reads and answers its own, the offices read
+    "list_received_cases": rule(NONE, READERS | {Role.TARGET}),
+    "get_received_case": rule(RECEIVED, READERS, JURISDICTION, target=MINE),
+    "submit_received_self_inspection": rule(RECEIVED, target=MINE),
+    "report_received_rectification": rule(RECEIVED, target=MINE),
+    "request_received_review": rule(RECEIVED, target=MINE),
+    "list_received_instructions": rule(NONE, READERS | {Role.TARGET}),
+    "get_received_instruction": rule(RECEIVED, READERS, JURISDICTION, target=MINE),
+    "answer_received_instruction": rule(RECEIVED, OFFICES | {Role.TARGET}, MINE),
 }
+
+
+# ---- the bus: messages between levels ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BusRule:
+    """One integration message's row: how its sender node must relate to its receiver node (`BELOW`: the sender
+    lies below, a report up; `ABOVE`: a superior's message down), and the roles that may have acted in it."""
+
+    sender: Relation
+    roles: frozenset[Role]
+
+
+def carries(sender: Relation, *routes: str, roles: frozenset[Role] = frozenset()) -> BusRule:
+    """A row for a message carrying the act of `routes` (the roles their rows allow), plus `roles`."""
+    return BusRule(sender, frozenset(roles.union(*(POLICY[route].allow for route in routes))))
+
+
+UP, DOWN = Relation.BELOW, Relation.ABOVE
+CASE_REPORTING = ("submit_report_case", "issue_conclusion_case", "deliver_conclusion_case", "close_case")
+
+# Every contract of ducha/federation/contracts.py by name; the inbox dead-letters a message whose contract has no row.
+BUS_POLICY: dict[str, BusRule] = {
+    # the ledger (工作台账): a superior's decomposition assigns down (交办), the responsible unit reports up
+    "TaskAssigned": carries(DOWN, "decompose_task"),
+    "TaskAccepted": carries(UP, "accept_task"),
+    "TaskProgressReported": carries(UP, "report_progress_task"),  # or the responsible unit's office rolling up
+    "TaskCompletionClaimed": carries(UP, "claim_completion_task"),
+    # cases: reports up (督查事项报告, 基层负担), a case's acts down to its targets, the targets' acts back up
+    "CaseReported": carries(UP, *CASE_REPORTING),
+    "BurdenReported": carries(UP, roles=frozenset({Role.AGENCY})),  # the office's counts (负担汇总)
+    "CaseNotified": carries(DOWN, "notify_targets_case"),
+    "CaseVisited": carries(DOWN, "conduct_site_visit_case"),
+    "CaseConcluded": carries(DOWN, "issue_conclusion_case", "deliver_conclusion_case"),
+    "CaseReviewDecided": carries(DOWN, "decide_review_case"),
+    "CaseRectificationReported": carries(UP, "report_rectification_case"),
+    "CaseRectificationCompleted": carries(UP, "complete_rectification_case"),
+    "CaseReviewRequested": carries(UP, "request_review_case"),
+    "CaseSelfInspectionSubmitted": carries(UP, "submit_self_inspection_case"),
+    "CaseRectificationVerified": carries(DOWN, "verify_rectification_case"),
+    "CaseRectificationReturned": carries(DOWN, "return_rectification_case"),
+    "CaseRectificationOverdue": carries(DOWN, roles=frozenset({Role.AGENCY})),  # the clock, acting for the office
+    "CaseTargetUrged": carries(DOWN, "urge_target_case"),  # the office, or its clock
+    # leaders' instructions (批示): assigned, returned and closed down to the lead unit's node, answered up
+    "InstructionAssigned": carries(DOWN, "assign_instruction"),
+    "InstructionAnswerReturned": carries(DOWN, "return_instruction"),
+    "InstructionClosed": carries(DOWN, "close_instruction"),
+    "InstructionAnswered": carries(UP, "answer_instruction"),
+}
+
+
+def node_relation(registry: UnitRegistry, sender: str, receiver: str) -> Relation:
+    """How the sender node relates to the receiver node (raises UnknownUnit for a level the registry lacks)."""
+    if sender == receiver:
+        return Relation.OWN
+    if receiver in registry.ancestors(sender):
+        return Relation.BELOW
+    if sender in registry.ancestors(receiver):
+        return Relation.ABOVE
+    registry.check_known([sender, receiver])
+    return Relation.ELSEWHERE
 
 
 # ---- enforcement ----------------------------------------------------------------------------------

@@ -28,9 +28,11 @@ from ducha.commands import CaseCommands
 from ducha.lead_commands import LeadCommands
 from ducha.ledger_commands import InstructionCommands, PlanCommands, TaskCommands
 from ducha.plan_commands import PlannedCaseCommands
+from ducha.received_commands import ReceivedCommands
 from ducha.embedded_nats import EmbeddedNats
 from ducha.keys import NodeKey
 from ducha.metrics import DEAD_LETTERS, PROJECTION_LAG
+from ducha.nats_auth import connect_options
 from ducha.settings import Settings
 from ducha.store import DuchaApplication, EventReader, open_store
 from ducha.units import load_registry
@@ -52,6 +54,8 @@ from projections.ledger_tree import LedgerTree
 from projections.plan_actual import PlanActual
 from projections.province_board import ProvinceBoard
 from projections.province_burden import ProvinceBurden
+from projections.received_cases import ReceivedCases
+from projections.received_instructions import ReceivedInstructions
 from projections.scores import Scores
 from projections.store import Projection, ViewStore
 
@@ -72,6 +76,8 @@ PROJECTIONS = {
     "scores": Scores,
     "province_board": ProvinceBoard,
     "province_burden": ProvinceBurden,
+    "received_cases": ReceivedCases,
+    "received_instructions": ReceivedInstructions,
 }
 
 # Projections that get a projector of their own group; every other projection shares one
@@ -112,6 +118,7 @@ class Node:
     clock_handler: ClockHandler | None = None
     tasks: TaskCommands | None = None  # the ledger (工作台账), instructions (批示) and annual plans
     instructions: InstructionCommands | None = None
+    received: ReceivedCommands | None = None  # a unit's acts on cases and instructions received from above
     plans: PlanCommands | None = None
     ledger_clock: LedgerClock | None = None
     embedded_nats: EmbeddedNats | None = None
@@ -135,7 +142,10 @@ class Node:
                 EmbeddedNats.start, self.settings.data_dir / "nats", sync=self.settings.jetstream_sync
             )
         self.writer.start()
-        self.nc = await nats.connect(self.nats_url, name=f"ducha-{self.settings.node}", max_reconnect_attempts=-1)
+        self.nc = await nats.connect(
+            self.nats_url, name=f"ducha-{self.settings.node}", max_reconnect_attempts=-1,
+            **connect_options(self.settings.node, self.settings.nats_nkey_seed),
+        )
         self.js = self.nc.jetstream()
         await ensure_stream(self.js, self.settings.node)
         self.relay = Relay(self.reader, self.js, self.settings.node)
@@ -271,6 +281,7 @@ def bootstrap(
         clock_handler=ClockHandler(cases, views, clock, policy, settings.node, interval=settings.clock_interval),
         tasks=tasks,
         instructions=instructions,
+        received=ReceivedCommands(*collaborators),
         plans=PlanCommands(*collaborators),
         ledger_clock=LedgerClock(tasks, instructions, views, clock, calendar, policy, interval=settings.clock_interval),
     )

@@ -43,6 +43,22 @@ def serve(
     jetstream_sync: Annotated[
         JetStreamSync | None, typer.Option(help="Embedded JetStream sync_interval [env DUCHA_JETSTREAM_SYNC; default always]")
     ] = None,
+    trust_store: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, readable=True,
+            help="JSON {node code: Ed25519 public key} of the levels this node talks to; set = federated "
+            "[env DUCHA_TRUST_STORE; default not federated]",
+        ),
+    ] = None,
+    nats_nkey_seed: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, readable=True,
+            help="The node's nkey seed (python -m ducha.nats_auth): every NATS connection authenticates with it "
+            "[env DUCHA_NATS_NKEY_SEED; default no authentication]",
+        ),
+    ] = None,
 ) -> None:
     """Start a node: HTTP API, event store, relay and projections (embedded nats-server unless --nats-url)."""
     import uvicorn
@@ -52,7 +68,8 @@ def serve(
     from ducha.logging import configure_logging
 
     settings = settings_from(
-        data_dir=data_dir, host=host, port=port, node=node, nats_url=nats_url, store_url=store_url, jetstream_sync=jetstream_sync
+        data_dir=data_dir, host=host, port=port, node=node, nats_url=nats_url, store_url=store_url, jetstream_sync=jetstream_sync,
+        trust_store=trust_store, nats_nkey_seed=nats_nkey_seed,
     )
     configure_logging(json=settings.log_json)
     uvicorn.run(

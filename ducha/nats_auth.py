@@ -3,8 +3,11 @@ confined to its own subjects.
 
 A node's process may publish only its own events (`ducha.<node>.evt.>`) and its own
 messages to other levels (`ducha.<node>.msg.>`), read only its own inbox
-(`ducha.*.msg.<node>.>`), and reach the JetStream API only for its own stream
-`DUCHA_<node>`. The relay may only publish the node's events; a projector may only
+(`ducha.*.msg.<node>.>`), and reach the JetStream API only for its own streams:
+`DUCHA_<node>` (its history) and `DUCHA_IN_<node>` (the federation's inbox, 收件). A node whose
+server has a JetStream domain (a level joined to the others by leaf-node links) is also allowed
+the same API under that domain's prefix (`$JS.<domain>.API.…`), as an auditor is for the
+streams of its jurisdiction in theirs: `--domain NODE=DOMAIN`. The relay may only publish the node's events; a projector may only
 consume the node's stream; an auditor (审计) may only read the messages of the streams of
 its jurisdiction (管辖范围), without consumers. Every user gets replies on an inbox of its own
 (`connect(inbox_prefix=...)`), so no one can read another's replies.
@@ -14,7 +17,12 @@ The generator writes, into one directory: `auth.conf` (the `accounts` block a se
 `users.json` (each user's public key, inbox prefix and seed file). Seeds already in the
 directory are kept, so adding a node does not rotate every key:
 
-    python -m ducha.nats_auth OUT_DIR --node 220000 --node 220100 --node 220102
+    python -m ducha.nats_auth OUT_DIR --node 220000 --node 220100 --node 220102 \
+        --domain 220000=province --domain 220100=city-220100 --domain 220102=county-220102
+
+A node uses its seed for every connection it makes (its own, the relay's and projectors', the
+federation's): `ducha serve --nats-nkey-seed PATH` (DUCHA_NATS_NKEY_SEED), replying on the node's
+own inbox prefix (`connect_options`).
 """
 
 from __future__ import annotations
@@ -22,9 +30,9 @@ from __future__ import annotations
 import json
 import os
 import textwrap
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import nkeys
 import typer
@@ -56,6 +64,11 @@ class BusUser:
         return block
 
 
+def inbox_stream_name(node: str) -> str:
+    """The federation's inbox stream of a node (ducha/federation/inbox.py `inbox_stream`)."""
+    return f"DUCHA_IN_{node}"
+
+
 def reads(node: str) -> tuple[str, ...]:
     """What reading a node's stream takes: its info and its messages, by sequence or subject.
 
@@ -67,25 +80,31 @@ def reads(node: str) -> tuple[str, ...]:
     return (f"{API}.STREAM.INFO.{s}", f"{API}.STREAM.MSG.GET.{s}", f"{API}.DIRECT.GET.{s}", f"{API}.DIRECT.GET.{s}.>")
 
 
-def consumes(node: str) -> tuple[str, ...]:
-    """Reading plus what the node's own projectors need: their consumers, pulling and acks."""
-    s = stream_name(node)
+def consumes(node: str, s: str | None = None) -> tuple[str, ...]:
+    """Reading plus what the node's own projectors need: their consumers, pulling and acks (on the node's
+    stream, or on the stream `s` of its own)."""
+    s = s or stream_name(node)
     owned = (
         f"{API}.CONSUMER.CREATE.{s}", f"{API}.CONSUMER.CREATE.{s}.>", f"{API}.CONSUMER.DURABLE.CREATE.{s}.*",
         f"{API}.CONSUMER.INFO.{s}.*", f"{API}.CONSUMER.MSG.NEXT.{s}.*", f"{API}.CONSUMER.DELETE.{s}.*",
         f"{API}.CONSUMER.NAMES.{s}", f"{API}.CONSUMER.LIST.{s}", f"$JS.ACK.{s}.>",
     )
-    return reads(node) + owned
+    return (reads(node) if s == stream_name(node) else ()) + owned
 
 
-def keeps_stream(node: str) -> tuple[str, ...]:
-    """What the relay needs to keep the node's stream: create it, bring its configuration up to date."""
-    s = stream_name(node)
+def keeps_stream(node: str, s: str | None = None) -> tuple[str, ...]:
+    """What the relay needs to keep the node's stream (or the node's stream `s`): create it, bring its
+    configuration up to date."""
+    s = s or stream_name(node)
     return (f"{API}.STREAM.CREATE.{s}", f"{API}.STREAM.UPDATE.{s}", f"{API}.STREAM.INFO.{s}", f"{API}.STREAM.MSG.GET.{s}")
 
 
-def _inbox(name: str) -> str:
+def reply_inbox(name: str) -> str:
+    """The user's own reply inbox prefix (its permissions let it subscribe there and nowhere else like it)."""
     return "_INBOX_" + name.replace("-", "_")
+
+
+_inbox = reply_inbox
 
 
 def _user(name: str, publish: tuple[str, ...], subscribe: tuple[str, ...] = (), **extra: bool) -> BusUser:
@@ -95,9 +114,12 @@ def _user(name: str, publish: tuple[str, ...], subscribe: tuple[str, ...] = (), 
 
 
 def node_user(node: str) -> BusUser:
-    """The node's own process (API, writer, relay, projectors in one): everything of its own, nothing else."""
+    """The node's own process (API, writer, relay, projectors, federation in one): everything of its own,
+    nothing else. Its federation keeps and consumes its inbox stream."""
     own = (f"ducha.{node}.evt.>", f"ducha.{node}.msg.>")
-    return _user(node, own + keeps_stream(node) + consumes(node), (f"ducha.*.msg.{node}.>",), allow_responses=True)
+    inbox = inbox_stream_name(node)
+    api = keeps_stream(node) + consumes(node) + keeps_stream(node, inbox) + consumes(node, inbox)
+    return _user(node, own + api, (f"ducha.*.msg.{node}.>",), allow_responses=True)
 
 
 def relay_user(node: str) -> BusUser:
@@ -115,13 +137,37 @@ def auditor_user(node: str, jurisdiction: list[str]) -> BusUser:
     return _user(f"auditor-{node}", tuple(subject for each in jurisdiction for subject in reads(each)))
 
 
-def bus_users(nodes: list[str], registry: UnitRegistry) -> list[BusUser]:
-    """Every user of the given nodes: the node, its relay, its projectors and its auditor."""
+def in_domain(subjects: tuple[str, ...], domain: str) -> tuple[str, ...]:
+    """The JetStream API subjects among `subjects` as they are addressed in a JetStream domain."""
+    return tuple(f"$JS.{domain}.API{subject[len(API):]}" for subject in subjects if subject.startswith(f"{API}."))
+
+
+def allowing(user: BusUser, subjects: tuple[str, ...]) -> BusUser:
+    """The user, also allowed to publish `subjects`."""
+    return replace(user, publish=tuple(dict.fromkeys(user.publish + subjects)))
+
+
+def bus_users(nodes: list[str], registry: UnitRegistry, domains: dict[str, str] | None = None) -> list[BusUser]:
+    """Every user of the given nodes: the node, its relay, its projectors and its auditor. With `domains`
+    ({node: the JetStream domain of its server}), the node and its services are also allowed their API under
+    their node's domain, and an auditor its reads under the domain of each node of its jurisdiction."""
+    domains = domains or {}
     users: list[BusUser] = []
     for node in nodes:
         jurisdiction = [other for other in nodes if registry.is_within(other, node)]
-        users += [node_user(node), relay_user(node), projector_user(node), auditor_user(node, jurisdiction)]
+        own = [node_user(node), relay_user(node), projector_user(node)]
+        if node in domains:
+            own = [allowing(user, in_domain(user.publish, domains[node])) for user in own]
+        auditor = auditor_user(node, jurisdiction)
+        auditor = allowing(auditor, tuple(s for n in jurisdiction if n in domains for s in in_domain(reads(n), domains[n])))
+        users += [*own, auditor]
     return users
+
+
+def connect_options(node: str, seed: Path | None) -> dict[str, Any]:
+    """What every NATS connection of the node passes (nats-py `connect`, FastStream's broker): its nkey seed and
+    the reply inbox its permissions allow. Nothing without a seed (a server without authentication)."""
+    return {} if seed is None else {"nkeys_seed": str(seed), "inbox_prefix": _inbox(node)}
 
 
 def render(users: list[BusUser], public_keys: dict[str, str]) -> str:
@@ -149,12 +195,14 @@ def seed_of(path: Path) -> bytes:
     return seed
 
 
-def generate(out_dir: Path, nodes: list[str], registry: UnitRegistry | None = None) -> list[BusUser]:
+def generate(
+    out_dir: Path, nodes: list[str], registry: UnitRegistry | None = None, domains: dict[str, str] | None = None
+) -> list[BusUser]:
     """Writes auth.conf, one seed per user and users.json into `out_dir`; returns the users."""
     out_dir.mkdir(parents=True, exist_ok=True)
     registry = registry or load_registry()
     registry.check_known(nodes)
-    users = bus_users(nodes, registry)
+    users = bus_users(nodes, registry, domains)
     keys = {user.name: nkeys.from_seed(seed_of(out_dir / f"{user.name}.nk")).public_key.decode() for user in users}
     (out_dir / "auth.conf").write_text(render(users, keys))
     manifest = [asdict(user) | {"public_key": keys[user.name], "seed_file": f"{user.name}.nk"} for user in users]
@@ -166,9 +214,13 @@ def main(
     out_dir: Annotated[Path, typer.Argument(help="Where auth.conf, the seeds and users.json go (keep it out of git).")],
     node: Annotated[list[str] | None, typer.Option(help="A node's unit code; repeat for each node.")] = None,
     units: Annotated[Path | None, typer.Option(help="The unit registry JSON (default: the bundled Jilin sample).")] = None,
+    domain: Annotated[
+        list[str] | None, typer.Option(help="NODE=DOMAIN: the JetStream domain of a node's server; repeat for each.")
+    ] = None,
 ) -> None:
     """Generates the bus credentials of the given nodes (default: the Jilin sample nodes)."""
-    users = generate(out_dir, list(node or JILIN_SAMPLE_NODES), load_registry(units))
+    domains = dict(pair.split("=", 1) for pair in domain or [])
+    users = generate(out_dir, list(node or JILIN_SAMPLE_NODES), load_registry(units), domains or None)
     typer.echo(f"{len(users)} users written to {out_dir / 'auth.conf'}; seeds are secrets: keep them out of git")
 
 

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     trust_store: Path | None = Field(
         None, description="JSON {node code: Ed25519 public key, base64} of the levels this node talks to; set = federated."
     )
+    nats_nkey_seed: Path | None = Field(
+        None, description="The node's nkey seed file (`python -m ducha.nats_auth`): every NATS connection of the node "
+        "authenticates with it and replies on the node's own inbox prefix; unset = no authentication."
+    )
     clock_interval: float = Field(60.0, gt=0, description="Seconds between the clock's ticks (overdue, urging).")
 
     @model_validator(mode="after")

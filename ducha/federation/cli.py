@@ -1,4 +1,5 @@
-"""`ducha federation up`: a three-level federation on one machine (province, Changchun, Nanguan).
+"""`ducha federation up`: a three-level federation on one machine (province, Changchun, Nanguan);
+`ducha federation dead-letters`: the messages from other levels a node refused (死信), with their reasons.
 
 Starts the three nats-servers (province with its JetStream domain and leaf-node listener, the city as
 its leaf and listening for its own, the county as the city's leaf), writes each node's key and the
@@ -7,6 +8,7 @@ shared trust store, then one `ducha serve` per level; stops everything it starte
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -55,6 +57,32 @@ def up(
             except subprocess.TimeoutExpired:
                 process.kill()
         servers.stop()
+
+
+@federation_app.command("dead-letters")
+def dead_letters(
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory [env DUCHA_DATA_DIR; default ./var]")] = None,
+    store_url: Annotated[str | None, typer.Option(help="postgresql://… views [env DUCHA_STORE_URL; default SQLite]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line instead of a table")] = False,
+) -> None:
+    """The messages from other levels this node refused: time, message id, sender, contract and reason."""
+    from ducha.federation import state
+    from ducha.settings import Settings
+    from projections.store import ViewStore
+
+    settings = Settings(**{k: v for k, v in {"data_dir": data_dir, "store_url": store_url}.items() if v is not None})
+    views = ViewStore.open(settings.store_url, settings.data_dir)
+    try:
+        state.install(views)
+        letters = state.dead_letters(views)
+    finally:
+        views.close()
+    keep = ("at", "message_id", "sender", "contract", "reason")
+    for letter in letters:
+        row = {k: letter[k] for k in keep}
+        typer.echo(json.dumps(row, ensure_ascii=False) if as_json else "\t".join(str(row[k] or "-") for k in keep))
+    if not as_json:
+        typer.echo(f"{len(letters)} dead letters", err=True)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

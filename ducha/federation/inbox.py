@@ -3,19 +3,23 @@
 Every message addressed to this node lands on the node's inbox stream (`DUCHA_IN_<node>`, in the
 node's own JetStream domain). One durable consumer reads it. For each message, in this order:
 
-1. parse and signature against the trust store, receiver and direction: any failure is a dead letter
-   with its reason, and changes nothing;
+1. parse and signature against the trust store, receiver, and the authorization policy's row for the
+   contract (`api/authorization.py`, `BUS_POLICY`: the sender's relation to this node and the actor's role;
+   no row, refused): any failure is a dead letter with its reason, and changes nothing;
 2. order: `seq` at or below the last applied from that sender is a replay (acked, nothing done);
    above the next one is a gap: the message waits (nak with delay) for the one before it;
 3. the contract runs as a local command; a domain refusal is a dead letter; then the sender's sequence
    advances in the views DB.
 
-A crash between step 3's command and its sequence mark re-runs the message: an assignment finds its
-task registered and does nothing; a mirrored act is refused by the task's state and dead-lettered.
+Exactly once (`applied.py`): the command's events and the message's `AppliedMessage` are saved in one
+event-store transaction. A crash after the command and before the sequence mark leaves the message
+unacknowledged and the sequence behind; re-delivered, the message is found applied in the store, so
+the command is not run again and only the sequence advances: one effect, no gap.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -30,9 +34,12 @@ from pydantic import ValidationError
 from domain.errors import DomainError
 from domain.units import UnitRegistry
 from ducha.federation import state
+from ducha.federation.applied import APPLYING, Applying, marking, was_applied
 from ducha.federation.apply import Applier
 from ducha.federation.contracts import CONTRACTS, SignedMessage, documented, inbox_subjects
-from ducha.federation.trust import Rejected, TrustStore, check_direction
+from ducha.federation.trust import Rejected, TrustStore, check_policy
+from ducha.nats_auth import reply_inbox
+from ducha.writer import Writer
 from projections.store import ViewStore
 
 log = structlog.get_logger(__name__)
@@ -59,7 +66,8 @@ class Verdict(StrEnum):
 
 @dataclass
 class Inbox:
-    """Judges and applies messages addressed to `node`."""
+    """Judges and applies messages addressed to `node`. The applier's command families are given writers
+    that record the message being applied (`applied.marking`)."""
 
     node: str
     registry: UnitRegistry
@@ -67,11 +75,19 @@ class Inbox:
     views: ViewStore
     applier: Applier
 
+    def __post_init__(self) -> None:
+        writers: list[Writer] = []
+        for name, commands in vars(self.applier).items():
+            if isinstance(getattr(commands, "writer", None), Writer):
+                writers.append(commands.writer)
+                setattr(self.applier, name, marking(commands))
+        self.writer: Writer | None = writers[0] if writers else None  # None: an inbox only documented, never run
+
     async def handle(self, data: bytes, subject: str) -> Verdict:
         try:
             message = self.check(data, subject)
         except Rejected as rejected:
-            return self._dead(data, subject, rejected.reason, None)
+            return self._dead(data, subject, rejected.reason, claimed(data))
         with self.views.transaction() as tx:
             last_seq, last_id = state.last_applied(tx, message.sender)
         if message.seq <= last_seq:
@@ -81,10 +97,18 @@ class Inbox:
             return Verdict.WAIT
         if message.previous != last_id:
             return self._dead(data, subject, f"previous {message.previous} is not {last_id}", message)
-        try:
-            await self.applier.apply(message.contract(), message.sender)
-        except DomainError as refused:
-            return self._dead(data, subject, f"refused: {refused}", message, advance=True)
+        contract = message.contract()
+        assert self.writer is not None, "the applier runs its commands through the node's writer"
+        if await asyncio.to_thread(was_applied, self.writer, message.message_id):
+            log.info("applied before a crash: the sequence catches up", id=message.message_id)
+        else:
+            token = APPLYING.set(Applying(message, contract))
+            try:
+                await self.applier.apply(contract, message.sender)
+            except DomainError as refused:
+                return self._dead(data, subject, f"refused: {refused}", message, advance=True)
+            finally:
+                APPLYING.reset(token)
         with self.views.transaction() as tx:
             state.mark_applied(tx, message.sender, message.seq, message.message_id)
         log.info("message applied", id=message.message_id, name=message.body.get("name"))
@@ -105,7 +129,7 @@ class Inbox:
             raise Rejected(f"unknown contract {message.body.get('name')} v{message.body.get('version')}") from None
         except ValidationError as error:
             raise Rejected(f"malformed body: {error.error_count()} errors") from None
-        check_direction(self.registry, message, contract.DIRECTION)
+        check_policy(self.registry, message, contract)
         return message
 
     def _dead(self, data: bytes, subject: str, reason: str, message: SignedMessage | None, *, advance: bool = False) -> Verdict:
@@ -118,6 +142,14 @@ class Inbox:
             if advance and message is not None:  # refused in order: the sender's next message may follow it
                 state.mark_applied(tx, message.sender, message.seq, message.message_id)
         return Verdict.DEAD
+
+
+def claimed(data: bytes) -> SignedMessage | None:
+    """A refused message as it says it is (its id and sender, for the dead letter), if it parses at all."""
+    try:
+        return SignedMessage.model_validate_json(data)
+    except ValidationError:
+        return None
 
 
 async def raw_body(message: Any) -> bytes:
@@ -135,7 +167,7 @@ def inbox_router(inbox: Inbox) -> NatsRouter:
         inbox_subjects(inbox.node), stream=inbox_stream(inbox.node), durable=DURABLE,
         pull_sub=PullSub(batch_size=1, timeout=1.0), ack_policy=AckPolicy.MANUAL,
         config=ConsumerConfig(max_deliver=MAX_DELIVER, backoff=BACKOFF_SECONDS, ack_wait=30.0),
-        decoder=raw_body, title=f"ducha.*.msg.{inbox.node}",
+        decoder=raw_body, title=f"ducha.*.msg.{inbox.node}", inbox_prefix=f"{reply_inbox(inbox.node)}.".encode(),
         description="Integration messages (SignedMessage) from other levels to this node.",
     )
     async def on_message(body: bytes, message=Context("message")) -> None:

@@ -18,6 +18,14 @@ What crosses (cases and burden, `reports.py`), always to `parent`, the node dire
 a case's report with `report_up`, its conclusions and its closing as `CaseReported`; a case report received
 from below, forwarded as it came; and, at most every `burden_every` seconds, `BurdenReported` for each year
 whose counts changed.
+
+What crosses (a supervision case on a target another node serves, `cases.py`): down, to the target's node, a
+case's notice, site visit, delivered conclusion and review decision, the office's check of each rectification
+(verified or returned), the overdue marks and the urging (nothing of a covert case before its visit); up, from the
+target's node to the case's, the target's self-inspection, rectification reports and review application.
+
+What crosses (a leader's instruction whose lead unit another node serves, `instructions.py`): down, its
+assignment, the returns of its answer and its closing; up, the lead unit's answer.
 """
 
 from __future__ import annotations
@@ -47,6 +55,8 @@ from ducha.federation.contracts import (
     message_id,
 )
 from ducha.clock import Clock
+from ducha.federation.cases import CasesAcross
+from ducha.federation.instructions import InstructionsAcross
 from ducha.federation.reports import burden_reports, case_report, forwarded
 from ducha.federation.trust import sign
 from ducha.keys import NodeKey
@@ -75,6 +85,8 @@ class Outbox:
     parent: str | None = None  # the node this one reports to (cases, burden)
     clock: Clock | None = None  # dates the burden reports
     burden_every: float = BURDEN_SECONDS
+    cases: CasesAcross | None = None  # a case's acts down to its targets' nodes (None: this node sends none)
+    instructions: InstructionsAcross | None = None  # an instruction's acts down to its lead unit's node
     _burden_at: float = 0.0
     _woken: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -99,8 +111,16 @@ class Outbox:
 
     def crossing(self, tx: Tx, envelope: Envelope) -> list[tuple[str, Contract]]:
         """The messages one event makes: (receiver, contract)."""
-        if envelope.aggregate_type in ("case", "reportedcase"):
+        if envelope.aggregate_type == "case":
+            return self._reported_up(envelope) + (self.cases.down(envelope) if self.cases is not None else [])
+        if envelope.aggregate_type == "reportedcase":
             return self._reported_up(envelope)
+        if envelope.aggregate_type == "receivedcase" and self.cases is not None:
+            return self.cases.up(envelope)
+        if envelope.aggregate_type == "instruction" and self.instructions is not None:
+            return self.instructions.down(envelope)
+        if envelope.aggregate_type == "receivedinstruction" and self.instructions is not None:
+            return self.instructions.up(envelope)
         if envelope.aggregate_type != "task":
             return []
         task_id = str(envelope.aggregate_id)

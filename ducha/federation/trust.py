@@ -1,5 +1,6 @@
 """Who may send what: the trust store (each node's Ed25519 public key, from configuration) and the
-direction rule (a superior assigns to a subordinate, a subordinate reports to its superior).
+authorization policy's row for each contract (`api/authorization.py`, `BUS_POLICY`: a superior assigns
+to a subordinate, a subordinate reports to its superior, and which roles may have acted).
 
 Nothing from another level is trusted unsigned (ARCHITECTURE.md "Crossing levels").
 """
@@ -11,9 +12,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from api.authorization import BUS_POLICY, node_relation
+from domain.actor import Role
 from domain.errors import UnknownUnit
 from domain.units import UnitRegistry
-from ducha.federation.contracts import Direction, SignedMessage
+from ducha.federation.contracts import Contract, SignedMessage
 from ducha.keys import NodeKey, verify
 
 
@@ -61,14 +64,25 @@ class TrustStore:
             raise Rejected("bad signature")
 
 
-def check_direction(registry: UnitRegistry, message: SignedMessage, direction: Direction) -> None:
-    """Raised unless a `down` message goes from a superior to a subordinate, an `up` one the other way."""
+def check_policy(registry: UnitRegistry, message: SignedMessage, contract: Contract) -> None:
+    """Raised unless the authorization policy's row for the contract (`api/authorization.py`, `BUS_POLICY`)
+    lets the sender, at its relation to the receiver, send it, and lets the actor's role have acted in it.
+    A contract without a row is refused."""
+    rule = BUS_POLICY.get(contract.name)
+    if rule is None:
+        raise Rejected(f"no policy row for contract {contract.name}: refused")
     try:
-        sender_above = message.sender in registry.ancestors(message.receiver)
-        receiver_above = message.receiver in registry.ancestors(message.sender)
+        related = node_relation(registry, message.sender, message.receiver)
     except UnknownUnit:
         raise Rejected(f"unknown level {message.sender} or {message.receiver}") from None
-    if direction is Direction.DOWN and not sender_above:
-        raise Rejected(f"wrong direction: {message.sender} is not a superior of {message.receiver}")
-    if direction is Direction.UP and not receiver_above:
-        raise Rejected(f"wrong direction: {message.receiver} is not a superior of {message.sender}")
+    if related is not rule.sender:
+        raise Rejected(
+            f"wrong direction: {contract.name} goes from a level {rule.sender.value} its receiver; "
+            f"{message.sender} is {related.value} {message.receiver}"
+        )
+    try:
+        role = Role(contract.actor.role)
+    except ValueError:
+        raise Rejected(f"unknown role {contract.actor.role!r}") from None
+    if role not in rule.roles:
+        raise Rejected(f"the policy does not let the role {role.value!r} act in {contract.name}")

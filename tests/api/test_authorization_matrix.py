@@ -90,7 +90,7 @@ async def build_world(node) -> World:
             "unit": [Situation("220100", level, rel) for level, rel in around_changchun],
             "plan": [Situation("220100", level, rel) for level, rel in around_changchun],
             "lead": [Situation(str(lead), "220000", OWN), Situation(str(lead), "220100", ABOVE)],
-            "task": missing, "instruction": missing,
+            "task": missing, "instruction": missing, "received": missing,
             "none": [Situation("", "220000", OWN), Situation("", "220100", OWN)],
             "public": [Situation("", "220000", OWN)],
         },
@@ -126,7 +126,7 @@ def expected(node, rule: policy.Rule, actor: Actor, situation: Situation) -> str
 
 def path_of(route: APIRoute, value: str) -> str:
     params = {"case_id": value, "task_id": value, "instruction_id": value, "lead_id": value, "code": value,
-              "government": value, "year": "2026", "receipt": "R7X2K9QW", "person": "王敏"}
+              "government": value, "received_id": value, "year": "2026", "receipt": "R7X2K9QW", "person": "王敏"}
     return route.path.format(**{name: params[name] for name in route.param_convertors})
 
 

@@ -12,7 +12,10 @@ import pytest
 
 from ducha.bootstrap import Node, bootstrap
 from ducha.federation import state
+from domain.ledger_tree import serving_node
 from ducha.federation.apply import Applier
+from ducha.federation.cases import CasesAcross
+from ducha.federation.instructions import InstructionsAcross
 from ducha.federation.inbox import Inbox
 from ducha.federation.outbox import Outbox
 from ducha.federation.trust import TrustStore
@@ -42,18 +45,24 @@ def keys(tmp_path: Path) -> dict[str, NodeKey]:
 def make_level(tmp_path: Path, clock, registry, keys) -> Iterator:
     made: list[Node] = []
 
-    def make(code: str, child_nodes: list[str] = ()) -> Level:
+    def make(code: str, child_nodes: list[str] = (), store_url: str | None = None) -> Level:
         data_dir = tmp_path / code
         data_dir.mkdir(parents=True, exist_ok=True)
         (data_dir / "node-key.pem").write_bytes((tmp_path / "keys" / code / "node-key.pem").read_bytes())
-        settings = Settings(data_dir=data_dir, node=code, nats_url="nats://127.0.0.1:1", child_nodes=list(child_nodes))
+        settings = Settings(
+            data_dir=data_dir, node=code, nats_url="nats://127.0.0.1:1", child_nodes=list(child_nodes), store_url=store_url
+        )
         node = bootstrap(settings, clock=clock, registry=registry)
         node.writer.start()
         made.append(node)
         state.install(node.views)
         trust = TrustStore({c: k.public_raw for c, k in keys.items()})
-        inbox = Inbox(code, registry, trust, node.views, Applier(node.tasks))
-        return Level(node, inbox, Outbox(code, registry, node.reader, node.views, node.key))
+        inbox = Inbox(code, registry, trust, node.views, Applier(node.tasks, node.cases, code, node.instructions))
+        serving = serving_node(registry, {code, *keys})
+        outbox = Outbox(code, registry, node.reader, node.views, node.key,
+                        cases=CasesAcross(code, node.reader, serving, node.calendar, node.policy),
+                        instructions=InstructionsAcross(code, node.reader, serving))
+        return Level(node, inbox, outbox)
 
     yield make
     for node in made:

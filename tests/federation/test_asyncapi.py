@@ -38,6 +38,33 @@ async def test_the_document_names_every_contract_with_its_version(document):
     assert document["components"]["schemas"]["SignedTaskAssigned"]["properties"]["body"] == {"$ref": "#/components/schemas/TaskAssigned"}
 
 
+async def test_the_document_names_every_case_and_instruction_contract_with_its_version(document):
+    channels = set(document["channels"])
+
+    assert {
+        "CaseNotified v1", "CaseVisited v1", "CaseConcluded v2", "CaseReviewDecided v1", "CaseRectificationReported v1",
+        "CaseRectificationCompleted v1", "CaseReviewRequested v1", "InstructionAssigned v1", "InstructionAnswerReturned v1",
+        "InstructionClosed v1", "InstructionAnswered v1",
+    } <= channels
+    assert document["components"]["schemas"]["SignedCaseConcluded"]["properties"]["body"] == {"$ref": "#/components/schemas/CaseConcluded"}
+
+
+async def test_the_document_names_the_case_checks_and_the_self_inspection_with_their_versions(document):
+    channels = set(document["channels"])
+
+    assert {
+        "CaseRectificationVerified v1", "CaseRectificationReturned v1", "CaseRectificationOverdue v1",
+        "CaseTargetUrged v1", "CaseSelfInspectionSubmitted v1",
+    } <= channels
+
+
+async def test_the_document_lists_the_conclusion_in_both_versions_it_reads(document):
+    schemas = document["components"]["schemas"]
+
+    assert {"CaseConcluded v1", "CaseConcluded v2"} <= set(document["channels"])
+    assert schemas["CaseConcluded"]["properties"]["findings"]["items"] == {"$ref": "#/components/schemas/FindingSent"}
+
+
 async def test_a_document_missing_its_info_is_refused_by_the_validator(document):
     broken = {k: v for k, v in document.items() if k != "info"}
 

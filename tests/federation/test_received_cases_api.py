@@ -1,0 +1,155 @@
+"""/v1/received-cases and /v1/received-instructions on a started county node (real NATS, real store): a case or an
+instruction received from the province, as the inbox records it, read and answered by its own unit only."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import pytest
+
+from domain.actor import Role
+from domain.received import received_case_id
+from ducha.federation.apply import Applier
+from ducha.settings import Settings
+from tests.api.conftest import app, auth, client, key  # noqa: F401 (the HTTP fixtures)
+from tests.federation.builders import COUNTY, PROVINCE
+from tests.federation.test_cases import CASE, concluded, notice
+from tests.federation.test_instructions import RECORD as INSTRUCTION_RECORD
+from tests.federation.test_instructions import assigned
+from tests.federation.test_province_api import eventually
+
+NANGUAN = (COUNTY, Role.TARGET)
+BUREAU = ("220102-DCS", Role.TARGET)  # another unit of the county, as a supervised unit
+COUNTY_AGENCY = ("220102-DCS", Role.AGENCY)
+RECORD = received_case_id(PROVINCE, str(CASE), COUNTY)
+
+
+@pytest.fixture
+def settings(tmp_path, nats_server, store_url) -> Settings:
+    return Settings(data_dir=tmp_path / "data", nats_url=nats_server.url, store_url=store_url, node=COUNTY)
+
+
+async def received(node, *contracts) -> UUID:
+    applier = Applier(node.tasks, node.cases, COUNTY)
+    for contract in contracts:
+        await applier.apply(contract, PROVINCE)
+    return RECORD
+
+
+def record_events(node) -> list[str]:
+    return [e.type for e in node.reader.envelopes(0, 10_000) if e.aggregate_id == RECORD]
+
+
+async def test_the_target_finds_its_received_case_on_its_list(node, client, auth):  # noqa: F811
+    await received(node, notice())
+
+    async def mine() -> dict:
+        return (await client.get("/v1/received-cases", headers=auth(NANGUAN))).json()
+
+    found = await eventually(mine, lambda b: b["total"] == 1, "the notice is on Nanguan's list")
+
+    assert [(c["id"], c["state"], c["notice"]["content"]) for c in found["cases"]] == [(str(RECORD), "notified", "供暖保障落实情况")]
+
+
+async def test_the_county_office_reads_the_received_case(node, client, auth):  # noqa: F811
+    await received(node, notice())
+
+    async def one():
+        return await client.get(f"/v1/received-cases/{RECORD}", headers=auth(COUNTY_AGENCY))
+
+    answer = await eventually(one, lambda r: r.status_code == 200, "the office reads the case")
+
+    assert answer.json()["target"] == COUNTY
+
+
+async def test_another_unit_neither_lists_nor_reads_the_received_case(node, client, auth):  # noqa: F811
+    await received(node, notice())
+    await eventually(lambda: client.get(f"/v1/received-cases/{RECORD}", headers=auth(NANGUAN)),
+                     lambda r: r.status_code == 200, "the target reads it")
+
+    listed = (await client.get("/v1/received-cases", headers=auth(BUREAU))).json()
+    one = await client.get(f"/v1/received-cases/{RECORD}", headers=auth(BUREAU))
+    unknown = await client.get(f"/v1/received-cases/{CASE}", headers=auth(BUREAU))
+
+    without_instance = lambda r: {k: v for k, v in r.json().items() if k != "instance"}  # noqa: E731
+    assert (listed["total"], one.status_code, without_instance(one)) == (0, 404, without_instance(unknown))
+
+
+async def test_the_target_reports_its_rectification(node, client, auth):  # noqa: F811
+    await received(node, concluded())
+
+    answer = await client.post(f"/v1/received-cases/{RECORD}/rectification", headers=auth(NANGUAN),
+                               json={"requirement_id": "R1", "progress": "已完成三个小区改造", "percent": 40})
+
+    assert (answer.status_code, answer.json()["state"]) == (200, "concluded")
+    assert record_events(node)[-1] == "RectificationSent"
+
+
+async def test_a_report_on_an_unknown_requirement_is_refused_and_changes_nothing(node, client, auth):  # noqa: F811
+    await received(node, concluded())
+
+    answer = await client.post(f"/v1/received-cases/{RECORD}/rectification", headers=auth(NANGUAN),
+                               json={"requirement_id": "R9", "progress": "进展"})
+
+    assert (answer.status_code, answer.headers["content-type"]) == (422, "application/problem+json")
+    assert answer.json()["type"].endswith("invalid-command")
+    assert record_events(node) == ["ReceivedCaseOpened", "ConclusionReceived"]
+
+
+async def test_the_county_office_may_not_answer_for_the_target(node, client, auth):  # noqa: F811
+    await received(node, concluded())
+
+    answer = await client.post(f"/v1/received-cases/{RECORD}/review-request", headers=auth(COUNTY_AGENCY),
+                               json={"grounds": "理由"})
+
+    assert answer.status_code == 403
+    assert record_events(node) == ["ReceivedCaseOpened", "ConclusionReceived"]
+
+
+async def test_the_target_submits_its_self_inspection(node, client, auth):  # noqa: F811
+    await received(node, notice())
+
+    answer = await client.post(f"/v1/received-cases/{RECORD}/self-inspection", headers=auth(NANGUAN),
+                               json={"report": "已逐项自查", "items": {"供暖": "基本达标"}})
+
+    assert (answer.status_code, answer.json()["state"]) == (200, "notified")
+    assert record_events(node)[-1] == "SelfInspectionSent"
+
+
+async def test_an_empty_self_inspection_is_refused_and_changes_nothing(node, client, auth):  # noqa: F811
+    await received(node, notice())
+
+    answer = await client.post(f"/v1/received-cases/{RECORD}/self-inspection", headers=auth(NANGUAN), json={"report": ""})
+
+    assert (answer.status_code, answer.headers["content-type"]) == (422, "application/problem+json")
+    assert record_events(node) == ["ReceivedCaseOpened", "NoticeReceived"]
+
+
+async def test_the_county_office_may_not_self_inspect_for_the_target(node, client, auth):  # noqa: F811
+    await received(node, notice())
+
+    answer = await client.post(f"/v1/received-cases/{RECORD}/self-inspection", headers=auth(COUNTY_AGENCY),
+                               json={"report": "已逐项自查"})
+
+    assert answer.status_code == 403
+    assert record_events(node) == ["ReceivedCaseOpened", "NoticeReceived"]
+
+
+# ---- instructions received from above (批示交办) ------------------------------------------
+
+
+async def test_the_lead_unit_answers_its_received_instruction(node, client, auth):  # noqa: F811
+    await Applier(node.tasks, node.cases, COUNTY).apply(assigned(), PROVINCE)
+
+    answer = await client.post(f"/v1/received-instructions/{INSTRUCTION_RECORD}/answer", headers=auth(NANGUAN),
+                               json={"text": "已完成供暖改造"})
+
+    assert (answer.status_code, answer.json()["state"]) == (200, "answered")
+
+
+async def test_another_unit_may_not_read_a_received_instruction(node, client, auth):  # noqa: F811
+    await Applier(node.tasks, node.cases, COUNTY).apply(assigned(), PROVINCE)
+
+    answer = await client.get(f"/v1/received-instructions/{INSTRUCTION_RECORD}", headers=auth(BUREAU))
+
+    assert (answer.status_code, answer.json()["detail"]) == (404, "nothing received from above by that id")
