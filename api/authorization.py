@@ -38,9 +38,11 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from api import visibility
 from api.auth import _bearer, current_actor
+from api.problems import URN, ProblemError
 from domain.actor import Actor, Role
-from domain.errors import ActNotAllowed, NotFound
+from domain.errors import ActNotAllowed, DomainError, NotFound
 from domain.units import UnitRegistry
+from ducha.metrics import REFUSED
 
 OFFICES = frozenset({Role.LEADER, Role.GOVERNMENT, Role.AGENCY, Role.DEPARTMENT})
 READERS = OFFICES | {Role.AUDITOR}
@@ -368,11 +370,23 @@ def not_found(kind: Kind) -> NotFound:
 
 async def authorize(request: Request) -> None:
     """The policy's row for this route, enforced: 401 without a valid token, 404 for an object out of
-    sight (as for one that does not exist), 403 for a role the row does not allow at that relation."""
+    sight (as for one that does not exist), 403 for a role the row does not allow at that relation.
+    Each refusal is counted (`ducha_requests_refused_total`), since no command or query runs to count it."""
     name = getattr(request.scope.get("route"), "name", "")
     rule_ = POLICY.get(name)
     if rule_ is not None and rule_.kind is PUBLIC:
         return
+    try:
+        await _enforce(request, name, rule_)
+    except DomainError as refused:
+        REFUSED.labels(name, refused.slug).inc()
+        raise
+    except ProblemError as refused:
+        REFUSED.labels(name, refused.type.removeprefix(URN)).inc()
+        raise
+
+
+async def _enforce(request: Request, name: str, rule_: Rule | None) -> None:
     # The bearer is read here, not declared: the OpenAPI security of a route stays the route's own (ActorDep),
     # so a public route is not documented as needing a token.
     credentials: HTTPAuthorizationCredentials | None = await _bearer(request)

@@ -5,6 +5,12 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 COMMANDS = Counter("ducha_commands_total", "Commands handled, by command and outcome.", ["command", "outcome"])
+REFUSED = Counter(
+    "ducha_requests_refused_total",
+    "Requests the authorization policy refused before any command or query ran, by route name and outcome "
+    "(unauthenticated, act-not-allowed, not-found: out of sight or absent).",
+    ["route", "outcome"],
+)
 COMMAND_SECONDS = Histogram("ducha_command_seconds", "Time from a command's arrival to its commit.", ["command"])
 EVENTS_PUBLISHED = Counter("ducha_events_published_total", "Events the relay published to JetStream.")
 RELAY_POSITION = Gauge("ducha_relay_position", "The last position the relay saw acknowledged by the stream.")

@@ -5,15 +5,26 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
-from tests.api.builders import AGENCY
+from domain.actor import Role
+from tests.api.builders import AGENCY, proposal
+
+TARGET = ("220100", Role.TARGET)  # a supervised unit: no row lets it propose
+
+
+def _sample(metrics_text: str, name: str, labels: dict[str, str]) -> float:
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return 0.0
 
 
 def _propose_ok(metrics_text: str) -> float:
-    for family in text_string_to_metric_families(metrics_text):
-        for sample in family.samples:
-            if sample.name == "ducha_commands_total" and sample.labels == {"command": "propose", "outcome": "ok"}:
-                return sample.value
-    return 0.0
+    return _sample(metrics_text, "ducha_commands_total", {"command": "propose", "outcome": "ok"})
+
+
+def _refused(metrics_text: str, route: str, outcome: str) -> float:
+    return _sample(metrics_text, "ducha_requests_refused_total", {"route": route, "outcome": outcome})
 
 
 async def test_healthz_answers_ok(client):
@@ -45,6 +56,23 @@ async def test_metrics_count_the_commands(client, propose):
     await propose()
 
     assert _propose_ok((await client.get("/metrics")).text) == before + 1
+
+
+async def test_metrics_count_a_command_the_policy_refuses_before_it_runs(client, auth):
+    before = _refused((await client.get("/metrics")).text, "propose_case", "act-not-allowed")
+
+    refused = await client.post("/v1/cases", json=proposal(), headers=auth(TARGET))
+
+    assert refused.status_code == 403
+    assert _refused((await client.get("/metrics")).text, "propose_case", "act-not-allowed") == before + 1
+
+
+async def test_metrics_count_a_request_without_a_token(client):
+    before = _refused((await client.get("/metrics")).text, "propose_case", "unauthenticated")
+
+    await client.post("/v1/cases", json=proposal())
+
+    assert _refused((await client.get("/metrics")).text, "propose_case", "unauthenticated") == before + 1
 
 
 async def test_access_log_names_the_actor_and_never_the_token(client, auth):
