@@ -67,7 +67,8 @@ class TrustStore:
 def check_policy(registry: UnitRegistry, message: SignedMessage, contract: Contract) -> None:
     """Raised unless the authorization policy's row for the contract (`api/authorization.py`, `BUS_POLICY`)
     lets the sender, at its relation to the receiver, send it, and lets the actor's role have acted in it.
-    A contract without a row is refused."""
+    A contract without a row is refused, and so is an actor whose unit lies outside the sender's level: a
+    node speaks only for the units of its own jurisdiction (辖区)."""
     rule = BUS_POLICY.get(contract.name)
     if rule is None:
         raise Rejected(f"no policy row for contract {contract.name}: refused")
@@ -86,3 +87,6 @@ def check_policy(registry: UnitRegistry, message: SignedMessage, contract: Contr
         raise Rejected(f"unknown role {contract.actor.role!r}") from None
     if role not in rule.roles:
         raise Rejected(f"the policy does not let the role {role.value!r} act in {contract.name}")
+    unit = contract.actor.unit
+    if unit not in registry or not registry.is_within(unit, message.sender):
+        raise Rejected(f"the actor's unit {unit} is not within the sender's level {message.sender}")

@@ -10,12 +10,12 @@ from typing import ClassVar, Literal
 import pytest
 
 from api.authorization import BUS_POLICY, BusRule, Relation
-from domain.actor import Role
+from domain.actor import Actor, Role
 from ducha.units import load_registry
 from ducha.federation import state
 from ducha.federation.contracts import CONTRACTS, ActorRef, Contract, Direction, SignedMessage
 from ducha.federation.trust import Rejected, check_policy
-from tests.federation.builders import CITY, COUNTY, PROVINCE, PROVINCE_OFFICE, assignment, message
+from tests.federation.builders import CITY, COUNTY, PROVINCE, PROVINCE_OFFICE, assignment, message, new_id, progress
 
 REGISTRY = load_registry()
 ELSEWHERE_CITY = "220200"  # 吉林市: neither above nor below Changchun
@@ -144,3 +144,25 @@ async def test_an_assignment_whose_actor_role_the_row_does_not_allow_is_dead_let
     assert (city.task_events(), [d["reason"] for d in state.dead_letters(city.node.views)]) == (
         [], ["the policy does not let the role 'public' act in TaskAssigned"]
     )
+
+
+@pytest.mark.parametrize("kind", contracts(), ids=name_of)
+def test_an_actor_of_a_unit_outside_the_senders_level_is_refused(kind):
+    rule = BUS_POLICY[name_of(kind)]
+    sender, receiver = (CITY, COUNTY) if rule.sender is Relation.ABOVE else (COUNTY, CITY)
+    envelope, contract = signed(kind, sorted(rule.roles)[0], sender, receiver)
+    contract = contract.model_copy(update={"actor": ActorRef(unit=ELSEWHERE_CITY, role=contract.actor.role, person="冒名")})
+
+    with pytest.raises(Rejected, match="not within the sender's level"):
+        check_policy(REGISTRY, envelope, contract)
+
+
+async def test_a_county_reporting_for_a_unit_of_another_city_is_dead_lettered_with_its_reason(city, keys):
+    impostor = Actor(ELSEWHERE_CITY, Role.TARGET, "冒名")  # 吉林市: not within Nanguan
+    sent = message(progress(new_id(), 40, by=impostor), sender=COUNTY, receiver=CITY, key=keys[COUNTY])
+
+    await city.inbox.handle(sent.model_dump_json().encode(), sent.subject)
+
+    assert [d["reason"] for d in state.dead_letters(city.node.views)] == [
+        f"the actor's unit {ELSEWHERE_CITY} is not within the sender's level {COUNTY}"
+    ]
