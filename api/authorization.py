@@ -340,6 +340,8 @@ BUS_POLICY: dict[str, BusRule] = {
     "InstructionAnswerReturned": carries(DOWN, "return_instruction"),
     "InstructionClosed": carries(DOWN, "close_instruction"),
     "InstructionAnswered": carries(UP, "answer_instruction"),
+    # a target's or lead unit's act refused by the node that judged it (退件): the node's inbox, for its office
+    "ActRefused": carries(DOWN, roles=frozenset({Role.AGENCY})),
 }
 
 

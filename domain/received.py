@@ -9,10 +9,14 @@ as the target's node knows it, and the target's acts on it that go back up.
   for review (复核申请). Each requirement shows where it stands as the target's node knows it (`REQUIREMENT`).
   Each received fact is recorded once: a message applied twice has no second effect. The target's acts are
   judged here only as far as this node can know (the target itself acts, the requirement exists, the review
-  period of Art. 17 is open); the case's own node judges them again when they arrive.
+  period of Art. 17 is open); the case's own node judges them again when they arrive, and an act it refuses comes
+  back (退件, `ActRefused`): the act shows as refused with the reason, a refused review application no longer holds
+  the requirements, and a refused rectification report leaves its requirement where it stood before it.
 * `RemoteActApplied` — on the node of a case or an instruction: the mark that one act sent up by a lower node (a
   target's rectification report, a lead unit's answer) was recorded on it (in the same transaction), so that it is
   recorded once.
+* `RemoteActRefused` — on the node of a case or an instruction: one act sent up that the node refused by a rule of
+  its domain, with the reason that goes back down to its sender (the outbox makes it an `ActRefused`).
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ class ReceivedCase(Aggregate):
                 setattr(record, name, getattr(self, name))
             record.notice, record.visited_on, record.conclusion = None, None, None
             record.requirements, record.review, record.urged, record.acts = {}, None, [], set()
+            record.sent, record.refused, record.last_sent = {}, {}, {}
 
     class NoticeReceived(Aggregate.Event):
         """督查通知: content, start of on-site work, supervisors and methods (dated by its notice)."""
@@ -185,6 +190,9 @@ class ReceivedCase(Aggregate):
         report: str
         items: dict[str, str]
 
+        def apply(self, record: ReceivedCase) -> None:
+            record.sent[sent_act_id(self)] = {"kind": "self-inspection"}
+
     class RectificationSent(Aggregate.Event):
         """整改报告: the target's progress on a requirement (`completed`: its claim that it is rectified), sent up."""
 
@@ -197,7 +205,10 @@ class ReceivedCase(Aggregate):
 
         def apply(self, record: ReceivedCase) -> None:
             requirement = record.requirements[self.requirement_id]
+            record.sent[sent_act_id(self)] = {"kind": "rectification", "requirement_id": self.requirement_id,
+                                             "before": requirement["status"]}
             requirement["status"] = "completed" if self.completed else "in-progress"
+            record.last_sent[self.requirement_id] = sent_act_id(self)
 
     class ReviewApplied(Aggregate.Event):
         """复核申请: the target applied for review of its conclusion, sent up."""
@@ -208,6 +219,30 @@ class ReceivedCase(Aggregate):
 
         def apply(self, record: ReceivedCase) -> None:
             record.review = {"requested_on": self.on, "grounds": self.grounds}
+            record.sent[sent_act_id(self)] = {"kind": "review"}
+
+    class RefusalReceived(Aggregate.Event):
+        """退件: the case's node refused the act `act_id` the target sent up, with the domain error's slug and text;
+        `restored` is the requirement's status again (a refused rectification report), `review_dropped` whether a
+        refused review application stopped holding the requirements."""
+
+        actor: dict[str, str]
+        on: date
+        act_id: str
+        contract: str
+        reason: str
+        text: str
+        restored: str | None
+        review_dropped: bool
+
+        def apply(self, record: ReceivedCase) -> None:
+            record.refused[self.act_id] = {"contract": self.contract, "reason": self.reason, "text": self.text,
+                                           "refused_on": self.on}
+            sent = record.sent[self.act_id]
+            if self.restored is not None:
+                record.requirements[sent["requirement_id"]]["status"] = self.restored
+            if self.review_dropped:
+                record.review = None
 
     # ---- what arrives --------------------------------------------------------------------
 
@@ -290,6 +325,27 @@ class ReceivedCase(Aggregate):
             return False
         self.check_requirement_known(requirement_id)
         self._record(event_class, actor, on, now, act_id=act_id, requirement_id=requirement_id, **payload)
+        return True
+
+    def receive_refusal(self, *, actor: Actor, on: date, now: datetime, act_id: str, contract: str, reason: str,
+                        text: str) -> bool:
+        """退件: records that the case's node refused one of the target's acts, once per act. A refused rectification
+        report that is still its requirement's last leaves the requirement as it stood before it; a refused review
+        application, while no decision came, no longer holds the requirements."""
+        if act_id in self.refused:
+            return False
+        sent = self.sent.get(act_id)
+        if sent is None:
+            raise InvalidCommand(f"no act {act_id!r} was sent up from this record")
+        restored = None
+        if sent["kind"] == "rectification":
+            requirement = self.requirements.get(sent["requirement_id"])
+            last = self.last_sent.get(sent["requirement_id"]) == act_id
+            if last and requirement is not None and requirement["status"] in ("completed", "in-progress"):
+                restored = sent["before"]
+        review_dropped = sent["kind"] == "review" and self.review is not None and "decided_on" not in self.review
+        self._record(self.RefusalReceived, actor, on, now, act_id=act_id, contract=contract, reason=reason, text=text,
+                     restored=restored, review_dropped=review_dropped)
         return True
 
     # ---- what the target sends up --------------------------------------------------------
@@ -377,6 +433,55 @@ class ReceivedCase(Aggregate):
 
     def _record(self, event_class: type, actor: Actor, on: date, now: datetime, **payload: Any) -> None:
         self.trigger_event(event_class, timestamp=now, actor=actor.as_dict(), on=on, **payload)
+
+
+def sent_act_id(event: Aggregate.Event) -> str:
+    """The id of an act sent up: its record's id and the version of the event that made it (what the outbox names
+    the act by)."""
+    return f"{event.originator_id}:{event.originator_version}"
+
+
+def remote_refusal_id(sender: str, act_id: str) -> UUID:
+    """The one refusal of an act a lower node sent up."""
+    return uuid5(NAMESPACE_URL, f"urn:ducha:remote-act-refused:{sender}:{act_id}")
+
+
+class RemoteActRefused(Aggregate):
+    """One act a lower node sent up that this node refused by a rule of its domain (退件): what goes back down."""
+
+    class RemoteActRefusalRecorded(Aggregate.Created):
+        """The act `act_id` of `sender` (message `message_id`, contract `contract`) about `aggregate_id` (a case's
+        `target`, or an instruction's lead unit) of `level` was refused: `reason` (the error's slug) and `text` go back
+        to the sender; `detail` (the error's own words, which may name what the unit may not see) stays here."""
+
+        actor: dict[str, str]
+        on: date
+        sender: str
+        message_id: str
+        act_id: str
+        contract: str
+        level: str
+        aggregate_kind: str
+        aggregate_id: str
+        target: str
+        reason: str
+        text: str
+        detail: str
+
+        def apply(self, record: RemoteActRefused) -> None:
+            record.message_id, record.detail = self.message_id, self.detail
+
+    @classmethod
+    def record(
+        cls, *, actor: Actor, on: date, now: datetime, sender: str, message_id: str, act_id: str, contract: str,
+        level: str, aggregate_kind: str, aggregate_id: str, target: str, reason: str, text: str, detail: str,
+    ) -> RemoteActRefused:
+        return cls._create(
+            cls.RemoteActRefusalRecorded, id=remote_refusal_id(sender, act_id), timestamp=now, actor=actor.as_dict(),
+            on=on, sender=sender, message_id=message_id, act_id=act_id, contract=contract, level=level,
+            aggregate_kind=aggregate_kind, aggregate_id=aggregate_id, target=target, reason=reason, text=text,
+            detail=detail,
+        )
 
 
 class RemoteActApplied(Aggregate):

@@ -4,7 +4,9 @@ closing (办结) — and the lead unit's answer (反馈), which goes back up to 
 
 Each received fact is recorded once (a return by the id of the act that sent it, as a unit's answer may be
 returned more than once); the lead unit's answer is judged here only as far as this node can know (the lead unit
-answers, while an answer is awaited), and again by the instruction's node when it arrives.
+answers, while an answer is awaited), and again by the instruction's node when it arrives. An answer that node
+refuses comes back (退件, `ActRefused`): it shows as refused with the reason, and, while it is the last answer, the
+instruction awaits an answer again as it did before it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from domain.actor import Actor
 from domain.case_base import check_act_date
 from domain.errors import ActNotAllowed, InvalidCommand, WrongState
 from domain.ledger_rules import HANDLING_ROLES, evidence_payload
+from domain.received import sent_act_id
 
 AWAITING = frozenset({"assigned", "returned"})
 
@@ -51,6 +54,7 @@ class ReceivedInstruction(Aggregate):
             for name in ("level", "instruction_id", "sender", "text", "lead_unit", "deadline"):
                 setattr(record, name, getattr(self, name))
             record.state, record.last_on, record.acts = "assigned", self.on, set()
+            record.sent, record.refused, record.last_answer = {}, {}, None
 
     class AnswerReturnReceived(Aggregate.Event):
         """退回: the instruction's level sent the answer back, with its reason (`act_id`: the act that did)."""
@@ -83,7 +87,27 @@ class ReceivedInstruction(Aggregate):
         evidence: list[dict[str, str]]
 
         def apply(self, record: ReceivedInstruction) -> None:
+            record.last_answer = sent_act_id(self)
+            record.sent[record.last_answer] = {"kind": "answer", "before": record.state}
             record.state, record.last_on = "answered", self.on
+
+    class RefusalReceived(Aggregate.Event):
+        """退件: the instruction's node refused the answer `act_id`, with the domain error's slug and text; `restored`
+        is the state the instruction is in again (None: unchanged)."""
+
+        actor: dict[str, str]
+        on: date
+        act_id: str
+        contract: str
+        reason: str
+        text: str
+        restored: str | None
+
+        def apply(self, record: ReceivedInstruction) -> None:
+            record.refused[self.act_id] = {"contract": self.contract, "reason": self.reason, "text": self.text,
+                                           "refused_on": self.on}
+            if self.restored is not None:
+                record.state = self.restored
 
     @classmethod
     def open(cls, *, actor: Actor, on: date, now: datetime, sender: str, assignment: dict[str, Any]) -> ReceivedInstruction:
@@ -105,6 +129,20 @@ class ReceivedInstruction(Aggregate):
         if self.state == "closed":
             return False
         self._record(self.ClosingReceived, actor, on, now, summary=summary)
+        return True
+
+    def receive_refusal(self, *, actor: Actor, on: date, now: datetime, act_id: str, contract: str, reason: str,
+                        text: str) -> bool:
+        """退件: records that the instruction's node refused an answer, once per act; while it is the last answer and
+        nothing came since, the instruction awaits an answer again."""
+        if act_id in self.refused:
+            return False
+        sent = self.sent.get(act_id)
+        if sent is None:
+            raise InvalidCommand(f"no answer {act_id!r} was sent up from this record")
+        restored = sent["before"] if act_id == self.last_answer and self.state == "answered" else None
+        self._record(self.RefusalReceived, actor, on, now, act_id=act_id, contract=contract, reason=reason, text=text,
+                     restored=restored)
         return True
 
     def send_answer(self, *, actor: Actor, on: date, now: datetime, text: str, evidence: list[dict[str, str]] = ()) -> None:

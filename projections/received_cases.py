@@ -1,8 +1,10 @@
 """Cases received from above (上级督查事项): per target and case, what the target's node received — the notice
 (督查通知), the visit, the conclusion (督查结论) with its findings and requirements, the review (复核), the office's
 check of each rectification (核查: verified or returned), the overdue marks (逾期) and the urging (催办) — and what
-the target sent back up (自查, 整改报告, 复核申请). Each requirement carries its `status` (open, in-progress,
-completed, verified, returned) and `overdue`, as the target's node knows them. One row per `ReceivedCase`;
+the target sent back up (自查, 整改报告, 复核申请), each with its `act_id` and `status`: `sent`, or `refused` with the
+`refusal` (the case's node's reason slug, its text, the day) when the case's node refused it (退件). Each requirement
+carries its `status` (open, in-progress, completed, verified, returned) and `overdue`, as the target's node knows
+them. One row per `ReceivedCase`;
 nothing about a covert case (暗访) exists here before its visit, because nothing of it crossed.
 """
 
@@ -50,6 +52,8 @@ class ReceivedCases:
             )
             return
         handler = HANDLERS.get(envelope.type)
+        if envelope.type in SENT:
+            p = {**p, "act_id": f"{key}:{envelope.aggregate_version}"}
         if handler is not None:
             row = tx.query_one("SELECT * FROM received_cases WHERE id = ?", (key,))
             if row is not None:
@@ -95,7 +99,7 @@ def _requirement(tx: Tx, key: str, row: dict[str, Any], requirement_id: str, **c
 
 
 def _rectification_sent(tx: Tx, key: str, on: str | None, p: dict[str, Any], row: dict[str, Any]) -> None:
-    sent = {"kind": "completion" if p["completed"] else "progress", "on": on,
+    sent = {"kind": "completion" if p["completed"] else "progress", "on": on, "act_id": p["act_id"], "status": "sent",
             **{k: p[k] for k in ("requirement_id", "progress", "percent")}}
     _set(tx, key, sent=[*row["sent"], sent])
     _requirement(tx, key, row, p["requirement_id"], status="completed" if p["completed"] else "in-progress")
@@ -118,20 +122,37 @@ def _urged(tx: Tx, key: str, on: str | None, p: dict[str, Any], row: dict[str, A
 
 
 def _self_inspection_sent(tx: Tx, key: str, on: str | None, p: dict[str, Any], row: dict[str, Any]) -> None:
-    _set(tx, key, sent=[*row["sent"], {"kind": "self-inspection", "on": on, "report": p["report"], "items": p["items"]}])
+    _set(tx, key, sent=[*row["sent"], {"kind": "self-inspection", "on": on, "act_id": p["act_id"], "status": "sent",
+                                       "report": p["report"], "items": p["items"]}])
 
 
 def _review_applied(tx: Tx, key: str, on: str | None, p: dict[str, Any], row: dict[str, Any]) -> None:
     _set(tx, key, review={"requested_on": on, "grounds": p["grounds"]}, state="under-review",
-         sent=[*row["sent"], {"kind": "review", "on": on, "grounds": p["grounds"]}])
+         sent=[*row["sent"], {"kind": "review", "on": on, "act_id": p["act_id"], "status": "sent", "grounds": p["grounds"]}])
+
+
+def _refused(tx: Tx, key: str, on: str | None, p: dict[str, Any], row: dict[str, Any]) -> None:
+    """退件: the act shows refused with its reason; a refused review no longer holds the case, a refused report leaves
+    its requirement as it stood."""
+    refusal = {"reason": p["reason"], "text": p["text"], "on": on}
+    sent = [s | {"status": "refused", "refusal": refusal} if s.get("act_id") == p["act_id"] else s for s in row["sent"]]
+    changes: dict[str, Any] = {"sent": sent}
+    if p["review_dropped"]:
+        changes |= {"review": None, "state": "concluded"}
+    if p["restored"] is not None:
+        (refused,) = [s for s in row["sent"] if s.get("act_id") == p["act_id"]]
+        changes["requirements"] = [r | {"status": p["restored"]} if r["id"] == refused["requirement_id"] else r
+                                   for r in row["requirements"]]
+    _set(tx, key, **changes)
 
 
 HANDLERS = {
     "NoticeReceived": _notice, "VisitReceived": _visit, "ConclusionReceived": _conclusion,
     "ReviewDecisionReceived": _review_decided, "RectificationSent": _rectification_sent, "ReviewApplied": _review_applied,
     "VerificationReceived": _verified, "ReturnReceived": _returned, "OverdueReceived": _overdue, "UrgingReceived": _urged,
-    "SelfInspectionSent": _self_inspection_sent,
+    "SelfInspectionSent": _self_inspection_sent, "RefusalReceived": _refused,
 }
+SENT = frozenset({"SelfInspectionSent", "RectificationSent", "ReviewApplied"})  # the target's acts, named by act_id
 
 
 # ---- reading ----------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Instructions received from above (上级批示交办): per instruction whose lead unit (主办) this node serves, what the
-unit's node received — the assignment, the returns of its answer, the closing — and the answers it sent up."""
+unit's node received — the assignment, the returns of its answer, the closing — and the answers it sent up, each
+with its `act_id` and `status`: `sent`, or `refused` with the `refusal` (the instruction's node's reason slug, its
+text, the day) when that node refused it (退件); a refused last answer puts the row back in the state before it."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ OPENED = ("level", "instruction_id", "sender", "text", "instructing_leader", "le
 STEPS = {
     "AnswerReturnReceived": ("returned", lambda p: {"kind": "returned", "reason": p["reason"]}),
     "ClosingReceived": ("closed", lambda p: {"kind": "closed", "summary": p["summary"]}),
-    "AnswerSent": ("answered", lambda p: {"kind": "answered", "text": p["text"], "evidence": p["evidence"]}),
+    "AnswerSent": ("answered", lambda p: {"kind": "answered", "text": p["text"], "evidence": p["evidence"],
+                                          "act_id": p["act_id"], "status": "sent"}),
 }
 
 
@@ -44,13 +47,21 @@ class ReceivedInstructions:
                 (key, *values),
             )
             return
-        if envelope.type not in STEPS:
+        if envelope.type not in STEPS and envelope.type != "RefusalReceived":
             return
-        row = tx.query_one("SELECT history FROM received_instructions WHERE id = ?", (key,))
+        row = tx.query_one("SELECT state, history FROM received_instructions WHERE id = ?", (key,))
         if row is None:
             return
-        state, entry = STEPS[envelope.type]
-        history = [*json.loads(row["history"]), {"on": on, **entry(p)}]
+        if envelope.type == "RefusalReceived":
+            refusal = {"reason": p["reason"], "text": p["text"], "on": on}
+            history = [h | {"status": "refused", "refusal": refusal} if h.get("act_id") == p["act_id"] else h
+                       for h in json.loads(row["history"])]
+            state = p["restored"] or row["state"]
+        else:
+            state, entry = STEPS[envelope.type]
+            if envelope.type == "AnswerSent":  # named as the outbox names it, for its refusal
+                p = {**p, "act_id": f"{key}:{envelope.aggregate_version}"}
+            history = [*json.loads(row["history"]), {"on": on, **entry(p)}]
         tx.execute("UPDATE received_instructions SET state = ?, history = ? WHERE id = ?",
                    (state, json.dumps(history, ensure_ascii=False), key))
 

@@ -26,6 +26,10 @@ methods and guards).
 * `InstructionAssigned` (批示交办) opens the lead unit's `ReceivedInstruction` (domain/received_instruction.py);
   `InstructionAnswerReturned` and `InstructionClosed` are recorded on it, once each. `InstructionAnswered` (反馈) is
   the lead unit's answer to an instruction of this node, run as its `answer` beside its mark, as a target's act is.
+* A target's act or a lead unit's answer that this node's domain refuses is recorded as a `RemoteActRefused`
+  (`refuse`, by this node's office as `REFUSER`), which the outbox sends back down as `ActRefused` (退件). An
+  `ActRefused` from above is recorded on the unit's `ReceivedCase` or `ReceivedInstruction`, once per act; one from
+  a level that does not run the case or instruction, or about a unit this node does not serve, is refused.
 """
 
 from __future__ import annotations
@@ -38,14 +42,22 @@ from uuid import UUID
 
 from domain.actor import Actor, Role
 from domain.case import Case
-from domain.errors import ActNotAllowed, WrongState
+from domain.errors import ActNotAllowed, DomainError, WrongState
 from domain.instruction import Instruction
 from domain.ledger import Task
-from domain.received import ReceivedCase, RemoteActApplied, received_case_id, remote_act_id
+from domain.received import (
+    ReceivedCase,
+    RemoteActApplied,
+    RemoteActRefused,
+    received_case_id,
+    remote_act_id,
+    remote_refusal_id,
+)
 from domain.received_instruction import ReceivedInstruction, received_instruction_id
 from domain.reported import ReportedBurden, ReportedCase, reported_burden_id, reported_case_id
 from ducha.commands import CASE_COMMANDS, CaseCommands, check_is, counted
 from ducha.federation.contracts import (
+    ActRefused,
     BurdenReported,
     CaseActSentDown,
     CaseActSentUp,
@@ -76,6 +88,20 @@ from ducha.federation.contracts import (
     TaskProgressReported,
 )
 from ducha.ledger_commands import InstructionCommands, TaskCommands
+
+
+REFUSER = "inbox"  # the person of the actor a node's refusals are made by: its office's inbox
+
+
+def refuser(node: str) -> Actor:
+    """Who refuses an act sent up: the node's own supervision office (督查室), person "inbox" (as the clock is
+    the office, person "clock")."""
+    return Actor(f"{node}-DCS", Role.AGENCY, REFUSER)
+
+
+def answerable(contract: Contract) -> bool:
+    """Whether a refusal of the contract goes back to its sender: a target's act or a lead unit's answer."""
+    return isinstance(contract, CaseActSentUp | InstructionAnswered)
 
 
 def actor_of(contract: Contract) -> Actor:
@@ -110,6 +136,7 @@ class Applier:
             CaseRectificationCompleted: self.case_up, CaseReviewRequested: self.case_up,
             InstructionAssigned: self.instruction_down, InstructionAnswerReturned: self.instruction_down,
             InstructionClosed: self.instruction_down, InstructionAnswered: self.instruction_up,
+            ActRefused: self.refused,
         }
 
     async def apply(self, contract: Contract, sender: str | None = None) -> None:
@@ -208,6 +235,59 @@ class Applier:
             instruction.answer(actor=actor, on=message.on, now=now, text=message.text, evidence=evidence)
 
         await self._remote_act(message, sender, message.instruction_id, "answer", run)
+
+    async def refuse(self, contract: CaseActSentUp | InstructionAnswered, sender: str, message_id: str,
+                     error: DomainError) -> bool:
+        """Records this node's refusal of an act `sender` sent up, for the outbox to send back; only the error's slug
+        and title go into it (its detail may name what the unit may not see). False when it was recorded before."""
+        assert self.node is not None, "a node that refuses an act names itself"
+        if await asyncio.to_thread(self.tasks.load_or_none, remote_refusal_id(sender, contract.act_id)) is not None:
+            return False
+        case = isinstance(contract, CaseActSentUp)
+        aggregate_id = contract.case_id if case else contract.instruction_id
+        target = contract.target if case else contract.lead_unit
+        node = self.node
+
+        def act(_: None) -> RemoteActRefused:
+            now = self.tasks.clock.now()
+            return RemoteActRefused.record(
+                actor=refuser(node), on=now.date(), now=now, sender=sender, message_id=message_id, act_id=contract.act_id,
+                contract=contract.name, level=contract.level, aggregate_kind="case" if case else "instruction",
+                aggregate_id=str(aggregate_id), target=target, reason=error.slug, text=error.title, detail=error.detail,
+            )
+
+        await self.tasks._run("federation-act-refused", None, act)
+        return True
+
+    def refusal_of(self, contract: Contract, sender: str) -> RemoteActRefused | None:
+        """This node's refusal of an act `sender` sent up, if it recorded one."""
+        if not answerable(contract):
+            return None
+        return self.tasks.load_or_none(remote_refusal_id(sender, contract.act_id))
+
+    async def refused(self, message: ActRefused, sender: str) -> None:
+        """The node of a case or an instruction refused an act this node sent up: recorded on the unit's record, once."""
+        if message.level != sender:
+            raise ActNotAllowed(f"{sender} refuses the acts on its own cases and instructions, not on one of {message.level}")
+        if self.node is not None and not self.tasks.registry.is_within(message.target, self.node):
+            raise ActNotAllowed(f"unit {message.target} is not served by {self.node}")
+        if message.case_id is not None:
+            record_id, kind = received_case_id(message.level, str(message.case_id), message.target), ReceivedCase
+        else:
+            record_id, kind = received_instruction_id(message.level, str(message.instruction_id)), ReceivedInstruction
+        if await asyncio.to_thread(self.tasks.load_or_none, record_id) is None:
+            raise WrongState(f"the refused act's record {record_id} was never received here")
+        actor = actor_of(message)
+
+        def act(record: ReceivedCase | ReceivedInstruction) -> ReceivedCase | ReceivedInstruction:
+            check_is(record, kind, record_id)
+            if isinstance(record, ReceivedInstruction) and record.lead_unit != message.target:
+                raise ActNotAllowed(f"the instruction's lead unit is not {message.target}")
+            record.receive_refusal(actor=actor, on=message.on, now=self.tasks.clock.now(), act_id=message.act_id,
+                                   contract=message.contract, reason=message.reason, text=message.text)
+            return record
+
+        await self.tasks._run("federation-act-refused-received", record_id, act)
 
     def _check_serves(self, sender: str, unit: str, named: str) -> None:
         """Raised unless the acting unit is the one the message names, and the sender serves it."""

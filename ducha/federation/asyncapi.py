@@ -18,7 +18,8 @@ def asyncapi_document(broker: NatsBroker, node: str) -> dict[str, Any]:
         description=(
             "Integration contracts, signed with the sender's Ed25519 key: down 交办, a case's 督查通知, 暗访, 督查结论, "
             "复核决定, 核查, 逾期 and 催办 to its target's node, and a leader's 批示交办, 退回 and 办结 to its lead unit's node; "
-            "up 承办, 进展, 办结申请, 督查事项报告, 基层负担, a target's 自查, 整改报告 and 复核申请, and a lead unit's 反馈. "
+            "up 承办, 进展, 办结申请, 督查事项报告, 基层负担, a target's 自查, 整改报告 and 复核申请, and a lead unit's 反馈; "
+            "and down again, 退件: such an act the receiving node refused by a rule of its domain. "
             "A contract's channel names its version; an older version is listed while it is still read."
         ),
         schema_version="3.0.0",

@@ -4,8 +4,8 @@ A node's events are its own; another level sees only these messages. Each contra
 direction: `down` (a superior to a subordinate: an assignment, 交办; a supervision case's notice 督查通知, its
 covert visit 暗访, its conclusion 督查结论 and review decision 复核决定, the office's check of a rectification 核查,
 its overdue marks 逾期 and urging 催办, to the target's node; a leader's instruction 批示交办, the return 退回 of
-its answer and its closing 办结, to the lead unit's node) or `up` (a subordinate to its
-superior: acceptance 承办, progress 进展, completion 办结申请, a case's report and results 督查事项报告, burden counts
+its answer and its closing 办结, to the lead unit's node; the refusal 退件 of an act sent up, to its sender) or
+`up` (a subordinate to its superior: acceptance 承办, progress 进展, completion 办结申请, a case's report and results 督查事项报告, burden counts
 基层负担, a target's self-inspection 自查, rectification report 整改报告 and review application 复核申请, an
 instruction's answer 反馈). A contract is never changed in place: a new shape is a new `version`, and the older
 one stays readable (in `CONTRACTS`) while a message of it could still wait in a sender's outbox.
@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Direction(StrEnum):
@@ -402,6 +402,33 @@ class InstructionAnswered(InstructionContract):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class ActRefused(Contract):
+    """退件 (down): the node of a case or an instruction refused an act its sender sent up (a target's self-inspection,
+    rectification report or review application, a lead unit's answer) by a rule of the domain, judged there. It
+    names the refused message and act, the contract, the case (`case_id`, with its `target`) or the instruction
+    (`instruction_id`, with its lead unit as `target`), and the reason: the domain error's stable `reason` slug and
+    a short `text` that says nothing more than the slug (no other target's case, no detail of the case's node)."""
+
+    DIRECTION: ClassVar[Direction] = Direction.DOWN
+    name: Literal["ActRefused"] = "ActRefused"
+    version: Literal[1] = 1
+    refused_message_id: str
+    act_id: str
+    contract: str
+    level: str
+    target: str
+    case_id: UUID | None = None
+    instruction_id: UUID | None = None
+    reason: str
+    text: str
+
+    @model_validator(mode="after")
+    def _names_one(self) -> ActRefused:
+        if (self.case_id is None) == (self.instruction_id is None):
+            raise ValueError("a refusal names a case or an instruction, not both")
+        return self
+
+
 CONTRACTS: dict[tuple[str, int], type[Contract]] = {
     ("TaskAssigned", 1): TaskAssigned,
     ("TaskAccepted", 1): TaskAccepted,
@@ -426,13 +453,14 @@ CONTRACTS: dict[tuple[str, int], type[Contract]] = {
     ("InstructionAnswerReturned", 1): InstructionAnswerReturned,
     ("InstructionClosed", 1): InstructionClosed,
     ("InstructionAnswered", 1): InstructionAnswered,
+    ("ActRefused", 1): ActRefused,
 }
 AnyContract = Annotated[
     TaskAssigned | TaskAccepted | TaskProgressReported | TaskCompletionClaimed | CaseReported | BurdenReported
     | CaseNotified | CaseVisited | CaseConcluded | CaseReviewDecided | CaseRectificationReported
     | CaseRectificationCompleted | CaseReviewRequested | CaseSelfInspectionSubmitted | CaseRectificationVerified
     | CaseRectificationReturned | CaseRectificationOverdue | CaseTargetUrged | InstructionAssigned
-    | InstructionAnswerReturned | InstructionClosed | InstructionAnswered,
+    | InstructionAnswerReturned | InstructionClosed | InstructionAnswered | ActRefused,
     Field(discriminator="name"),
 ]
 

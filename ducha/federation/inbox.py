@@ -9,12 +9,17 @@ node's own JetStream domain). One durable consumer reads it. For each message, i
 2. order: `seq` at or below the last applied from that sender is a replay (acked, nothing done);
    above the next one is a gap: the message waits (nak with delay) for the one before it;
 3. the contract runs as a local command; a domain refusal is a dead letter; then the sender's sequence
-   advances in the views DB.
+   advances in the views DB. A domain refusal of a target's act or a lead unit's answer is also recorded in the
+   store (`Applier.refuse`), and the outbox sends it back to the sender as `ActRefused` (退件), so the unit's record
+   shows the act refused. A message that fails step 1 (malformed, unsigned, forged, misaddressed, the wrong way,
+   no policy row) is never answered: a node cannot be probed through its refusals.
 
 Exactly once (`applied.py`): the command's events and the message's `AppliedMessage` are saved in one
 event-store transaction. A crash after the command and before the sequence mark leaves the message
 unacknowledged and the sequence behind; re-delivered, the message is found applied in the store, so
-the command is not run again and only the sequence advances: one effect, no gap.
+the command is not run again and only the sequence advances: one effect, no gap. A refusal is recorded the same
+way (its `RemoteActRefused` beside the message's mark), so a refused message re-delivered after a crash is
+dead-lettered from that record, and answered once.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from domain.errors import DomainError
 from domain.units import UnitRegistry
 from ducha.federation import state
 from ducha.federation.applied import APPLYING, Applying, marking, was_applied
-from ducha.federation.apply import Applier
+from ducha.federation.apply import Applier, answerable
 from ducha.federation.contracts import CONTRACTS, SignedMessage, documented, inbox_subjects
 from ducha.federation.trust import Rejected, TrustStore, check_policy
 from ducha.nats_auth import reply_inbox
@@ -101,11 +106,16 @@ class Inbox:
         assert self.writer is not None, "the applier runs its commands through the node's writer"
         if await asyncio.to_thread(was_applied, self.writer, message.message_id):
             log.info("applied before a crash: the sequence catches up", id=message.message_id)
+            refusal = await asyncio.to_thread(self.applier.refusal_of, contract, message.sender)
+            if refusal is not None and refusal.message_id == message.message_id:  # refused before the crash
+                return self._dead(data, subject, f"refused: {refusal.detail}", message, advance=True)
         else:
             token = APPLYING.set(Applying(message, contract))
             try:
                 await self.applier.apply(contract, message.sender)
             except DomainError as refused:
+                if answerable(contract):
+                    await self.applier.refuse(contract, message.sender, message.message_id, refused)
                 return self._dead(data, subject, f"refused: {refused}", message, advance=True)
             finally:
                 APPLYING.reset(token)

@@ -26,6 +26,9 @@ target's node to the case's, the target's self-inspection, rectification reports
 
 What crosses (a leader's instruction whose lead unit another node serves, `instructions.py`): down, its
 assignment, the returns of its answer and its closing; up, the lead unit's answer.
+
+What crosses back (退件): a target's act or a lead unit's answer this node's inbox refused by a rule of the domain
+(`RemoteActRefusalRecorded`), as `ActRefused` to the node that sent it.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from domain.units import UnitRegistry
 from ducha.federation import state
 from ducha.federation.contracts import (
     ActorRef,
+    ActRefused,
     Contract,
     SignedMessage,
     TaskAccepted,
@@ -121,6 +125,8 @@ class Outbox:
             return self.instructions.down(envelope)
         if envelope.aggregate_type == "receivedinstruction" and self.instructions is not None:
             return self.instructions.up(envelope)
+        if envelope.aggregate_type == "remoteactrefused":
+            return [refusal(envelope)]
         if envelope.aggregate_type != "task":
             return []
         task_id = str(envelope.aggregate_id)
@@ -257,6 +263,17 @@ def _rolled_up(envelope: Envelope, responsible_unit: str) -> TaskProgressReporte
     common = {**_common(envelope), "actor": ActorRef(unit=responsible_unit, role="agency", person="汇总")}
     narrative = f"汇总下级进展: child {envelope.payload['child_id']} at {envelope.payload['child_percent']}%"
     return TaskProgressReported(**common, percent=envelope.payload["percent"], narrative=narrative)
+
+
+def refusal(envelope: Envelope) -> tuple[str, Contract]:
+    """A refused act, back to the node that sent it up."""
+    p = envelope.payload
+    named = {"case_id" if p["aggregate_kind"] == "case" else "instruction_id": p["aggregate_id"]}
+    return p["sender"], ActRefused(
+        actor=ActorRef(**(envelope.actor or {})), on=envelope.occurred_on, refused_message_id=p["message_id"],
+        act_id=p["act_id"], contract=p["contract"], level=p["level"], target=p["target"], reason=p["reason"],
+        text=p["text"], **named,
+    )
 
 
 UP: dict[str, Callable[[Envelope, str], Contract]] = {

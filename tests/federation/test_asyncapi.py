@@ -58,6 +58,13 @@ async def test_the_document_names_the_case_checks_and_the_self_inspection_with_t
     } <= channels
 
 
+async def test_the_document_names_the_refusal_of_an_act_sent_up(document):
+    schemas = document["components"]["schemas"]
+
+    assert "ActRefused v1" in document["channels"]
+    assert schemas["SignedActRefused"]["properties"]["body"] == {"$ref": "#/components/schemas/ActRefused"}
+
+
 async def test_the_document_lists_the_conclusion_in_both_versions_it_reads(document):
     schemas = document["components"]["schemas"]
 

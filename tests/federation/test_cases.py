@@ -602,12 +602,14 @@ async def test_the_units_self_inspection_goes_up_to_the_cases_node(make_level):
 async def test_the_units_self_inspection_is_on_its_view_as_sent(make_level):
     county = make_level(COUNTY)
     record_id = await received_notice(county)
-    await county.node.received.run("submit-self-inspection", NANGUAN, record_id, on=D("2026-11-08"), report="已逐项自查")
+    outcome = await county.node.received.run("submit-self-inspection", NANGUAN, record_id, on=D("2026-11-08"),
+                                             report="已逐项自查")
 
     project(county)
 
     (row,) = received_cases(county.node.views)
-    assert row["sent"] == [{"kind": "self-inspection", "on": "2026-11-08", "report": "已逐项自查", "items": {}}]
+    assert row["sent"] == [{"kind": "self-inspection", "on": "2026-11-08", "act_id": f"{record_id}:{outcome.version}",
+                            "status": "sent", "report": "已逐项自查", "items": {}}]
 
 
 async def test_a_self_inspection_after_the_conclusion_is_refused_on_the_units_node(make_level):

@@ -165,3 +165,27 @@ async def test_the_provinces_verification_of_nanguans_rectification_reaches_nang
 
     await until_answered(verified, "R1 verified on Nanguan's node")
     assert found[str(case_id)]["requirements"][0]["remarks"] == "核查属实"
+
+
+async def test_a_self_inspection_the_province_refuses_comes_back_refused_to_nanguans_node(levels, county_http):  # noqa: F811
+    province = levels.nodes[PROVINCE]
+    case_id = await province_case_notified(province)
+    await visit_nanguan(province, case_id)
+    await wait_listed(county_http, case_id, "visited")
+    await province.cases.run("submit-report", PROVINCE_AGENCY, case_id, summary="供暖达标")
+    await province.cases.run("issue-conclusion", PROVINCE_GOVERNMENT, case_id, target=COUNTY, summary="总体良好",
+                             findings=[], requirements=[])
+    await province.cases.run("close", PROVINCE_AGENCY, case_id, summary="办结")
+
+    answer = await county_http("POST", f"/v1/received-cases/{record_id(case_id)}/self-inspection",
+                               json={"report": "已逐项自查"})
+
+    assert answer.status_code == 200, answer.text
+    found: dict[str, Any] = {}
+
+    async def refused() -> bool:
+        found.update(listed(await county_http("GET", "/v1/received-cases")))
+        return [s["status"] for s in found[str(case_id)]["sent"]] == ["refused"]
+
+    await until_answered(refused, "the self-inspection refused on Nanguan's node")
+    assert found[str(case_id)]["sent"][0]["refusal"]["reason"] == "wrong-state"

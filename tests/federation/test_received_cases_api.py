@@ -14,9 +14,11 @@ from ducha.settings import Settings
 from tests.api.conftest import app, auth, client, key  # noqa: F401 (the HTTP fixtures)
 from tests.federation.builders import COUNTY, PROVINCE
 from tests.federation.test_cases import CASE, concluded, notice
+from tests.federation.test_instructions import INSTRUCTION
 from tests.federation.test_instructions import RECORD as INSTRUCTION_RECORD
 from tests.federation.test_instructions import assigned
 from tests.federation.test_province_api import eventually
+from tests.federation.test_refusals import refusal
 
 NANGUAN = (COUNTY, Role.TARGET)
 BUREAU = ("220102-DCS", Role.TARGET)  # another unit of the county, as a supervised unit
@@ -153,3 +155,40 @@ async def test_another_unit_may_not_read_a_received_instruction(node, client, au
     answer = await client.get(f"/v1/received-instructions/{INSTRUCTION_RECORD}", headers=auth(BUREAU))
 
     assert (answer.status_code, answer.json()["detail"]) == (404, "nothing received from above by that id")
+
+
+# ---- an act the province refused (退件) ------------------------------------------------------
+
+
+async def test_the_target_reads_its_self_inspection_refused_by_the_province(node, client, auth):  # noqa: F811
+    await received(node, notice())
+    sent = await client.post(f"/v1/received-cases/{RECORD}/self-inspection", headers=auth(NANGUAN),
+                             json={"report": "已逐项自查"})
+    await received(node, refusal(f"{RECORD}:{sent.json()['version']}"))
+
+    async def one():
+        return await client.get(f"/v1/received-cases/{RECORD}", headers=auth(NANGUAN))
+
+    answer = await eventually(one, lambda r: r.status_code == 200 and r.json()["sent"] and r.json()["sent"][0]["status"] == "refused",
+                              "the refusal is on the target's view")
+
+    (act,) = answer.json()["sent"]
+    assert (act["kind"], act["refusal"]["reason"], act["refusal"]["text"]) == (
+        "self-inspection", "wrong-state", "The act does not fit the present state")
+
+
+async def test_the_lead_unit_reads_its_answer_refused_by_the_province(node, client, auth):  # noqa: F811
+    await Applier(node.tasks, node.cases, COUNTY).apply(assigned(), PROVINCE)
+    sent = await client.post(f"/v1/received-instructions/{INSTRUCTION_RECORD}/answer", headers=auth(NANGUAN),
+                             json={"text": "已完成供暖改造"})
+    await Applier(node.tasks, node.cases, COUNTY).apply(
+        refusal(f"{INSTRUCTION_RECORD}:{sent.json()['version']}", "InstructionAnswered", instruction_id=INSTRUCTION),
+        PROVINCE)
+
+    async def one():
+        return await client.get(f"/v1/received-instructions/{INSTRUCTION_RECORD}", headers=auth(NANGUAN))
+
+    answer = await eventually(one, lambda r: r.status_code == 200 and r.json()["history"] and r.json()["history"][-1]["status"] == "refused",
+                              "the refusal is on the lead unit's view")
+
+    assert (answer.json()["state"], answer.json()["history"][-1]["refusal"]["reason"]) == ("assigned", "wrong-state")
