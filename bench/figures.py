@@ -144,7 +144,7 @@ async def latency_section(sizes: Sizes, registry, earlier: dict[str, Figure]) ->
         figure.p50_ms, figure.p99_ms = found.p50_ms, found.p99_ms
         figure.notes.append(
             f"app-layer commands on a running node (relay + projector), {found.count} commands paced at "
-            f"{found.paced:,.0f}/s = half the sustainable {found.sustainable:,.0f}/s (measured first, until visible); "
+            f"{found.paced:,.0f}/s = half the sustainable {found.sustainable:,.0f}/s (measured first, until every projection applied the last command); "
             f"{found.timeouts} not visible within {latency.VISIBLE_TIMEOUT:g} s"
         )
 
