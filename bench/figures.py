@@ -147,6 +147,11 @@ async def latency_section(sizes: Sizes, registry, earlier: dict[str, Figure]) ->
             f"{found.paced:,.0f}/s = half the sustainable {found.sustainable:,.0f}/s (measured first, until every projection applied the last command); "
             f"{found.timeouts} not visible within {latency.VISIBLE_TIMEOUT:g} s"
         )
+        figure.notes.append(
+            "the same at fixed rates: " + ", ".join(
+                f"{rate:,.0f}/s p50 {p50:.1f} ms p99 {p99:.1f} ms" for rate, (p50, p99) in found.at_rates.items()
+            )
+        )
 
     return [await guarded(figure, measure)]
 

@@ -21,6 +21,9 @@ from bench.workload import AGENCY, LEADER, case_fields
 VISIBLE_TIMEOUT = 10.0
 
 
+FIXED_RATES = (250.0, 500.0, 1000.0)  # also measured at these rates, so runs of different throughput compare
+
+
 @dataclass
 class Latencies:
     sustainable: float
@@ -29,6 +32,7 @@ class Latencies:
     p99_ms: float
     count: int
     timeouts: int
+    at_rates: dict[float, tuple[float, float]]  # rate -> (p50 ms, p99 ms)
 
 
 async def sustainable_rate(node, seconds: float, concurrency: int) -> float:
@@ -94,5 +98,14 @@ async def measure(node, sizes: Sizes) -> Latencies:
     rate = await sustainable_rate(node, sizes.latency_probe_seconds, sizes.concurrency)
     say(f"sustainable rate, commands until visible: {rate:,.0f}/s; pacing at {rate / 2:,.0f}/s")
     latencies, timeouts = await paced(node, rate / 2, sizes.latency_seconds)
+    at_rates = {}
+    for fixed in FIXED_RATES:
+        at_rate, _ = await paced(node, fixed, sizes.latency_seconds / 2)
+        at_rates[fixed] = percentiles(at_rate)
+    return Latencies(rate, rate / 2, *percentiles(latencies), len(latencies), timeouts, at_rates)
+
+
+def percentiles(latencies: list[float]) -> tuple[float, float]:
+    """p50 and p99 in milliseconds."""
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    return Latencies(rate, rate / 2, 1000 * cuts[49], 1000 * cuts[98], len(latencies), timeouts)
+    return 1000 * cuts[49], 1000 * cuts[98]
