@@ -6,7 +6,8 @@ date means the end of that day in China Standard Time (UTC+8), the day's last re
 included. The version in force at that moment is found among the case's stored events (their
 timestamps), and the aggregate is rebuilt at that version through the repository
 (`repository.get(id, version=...)`), in a thread: eventsourcing is synchronous. Who may see
-what of it is `api/visibility.py`'s answer, as for the board row.
+what of it is `api/visibility.py`'s answer, as for the board row, and its answer is the model of
+the reader's sight (`api/case_views.py`).
 """
 
 from __future__ import annotations
@@ -17,65 +18,14 @@ from typing import Any
 from uuid import UUID
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
 
 from api import visibility
+from api.case_views import MODELS, CaseAsOfForParty
 from domain.case import Case
 from ducha.bootstrap import Node
 from projections.case_board import Audience
 
 CHINA = timezone(timedelta(hours=8), "CST")
-
-
-class RequirementAsOf(BaseModel):
-    """A rectification requirement (整改意见) as it stood."""
-
-    id: str
-    target: str
-    text: str
-    deadline: date
-    status: str
-    overdue: bool
-
-
-class ConclusionAsOf(BaseModel):
-    """A target's conclusion (督查结论) as it stood."""
-
-    target: str
-    issued_on: date
-    delivered_on: date | None = None
-    review_open: bool = False
-
-
-class CaseAsOf(BaseModel):
-    """The case replayed up to `as_of`: its version then, and its state and dates."""
-
-    id: UUID
-    as_of: datetime
-    version: int
-    recorded_at: datetime
-    state: str
-    title: str
-    level: str
-    case_type: str
-    topic: str
-    sponsor: str
-    sponsor_unit: str
-    targets: list[str]
-    methods: list[str]
-    covert: bool
-    window_start: date
-    window_end: date
-    proposed_on: date
-    decided_on: date | None = None
-    filed_on: date | None = None
-    planned_on: date | None = None
-    reported_on: date | None = None
-    merged_into: UUID | None = None
-    notified: dict[str, date]
-    visited: dict[str, date]
-    conclusions: list[ConclusionAsOf]
-    requirements: list[RequirementAsOf]
 
 
 def as_of_moment(text: str) -> datetime:
@@ -124,10 +74,11 @@ def snapshot(case: Case, moment: datetime, recorded_at: datetime) -> dict[str, A
     }
 
 
-async def case_as_of(node: Node, seen_by: Audience, row: dict[str, Any], moment: datetime) -> CaseAsOf:
-    """The visible case `row` as it stood at `moment`, cut to what the reader may see; 404 before it existed."""
+async def case_as_of(node: Node, seen_by: Audience, row: dict[str, Any], moment: datetime) -> CaseAsOfForParty:
+    """The visible case `row` as it stood at `moment`, in the model of the reader's sight; 404 before it existed."""
     replayed = await asyncio.to_thread(_replay, node, UUID(row["id"]), moment)
     if replayed is None:
         raise visibility.not_found()
     case, recorded_at = replayed
-    return CaseAsOf.model_validate(visibility.shape_snapshot(seen_by, row, snapshot(case, moment, recorded_at)))
+    model = MODELS[visibility.sight(seen_by, row)].as_of
+    return model.model_validate(visibility.shape_snapshot(seen_by, row, snapshot(case, moment, recorded_at)))

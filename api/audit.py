@@ -36,7 +36,9 @@ async def time_traveller(actor: ActorDep) -> Actor:
 
 
 Traveller = Annotated[Actor, Depends(time_traveller)]
-Position = Annotated[int | None, Query(ge=0, description="Replay every event up to this position, included.")]
+Position = Annotated[
+    int | None, Query(ge=0, le=2**63 - 1, description="Replay every event up to this position, included.")
+]  # a position is a 64-bit integer in the store
 At = Annotated[
     datetime | None,
     Query(description="Replay every event recorded at or before this moment (RFC 3339, with its offset)."),
@@ -58,7 +60,7 @@ async def board_as_of(
     at: At = None,
     unit: Annotated[str | None, Query(description="Only the cases whose sponsor or targets include this unit.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     cut = _cut(position, at)
     return await asyncio.to_thread(as_of, node.reader, cut, unit=unit, limit=limit, offset=offset)

@@ -223,6 +223,9 @@ CASE_COMMAND_ROLES: dict[str, Rule] = {
         "submit-self-inspection", "request-review", "report-rectification", "complete-rectification",
     )},
     "submit-evaluation": _case_command(frozenset({Role.EVALUATOR}), ALL),
+    "save-evaluation-draft": _case_command(frozenset({Role.EVALUATOR}), ALL),
+    "record-internal-note": _case_command(frozenset({Role.AGENCY})),
+    "save-conclusion-draft": _case_command(frozenset({Role.AGENCY})),
     **{c: _case_command(frozenset({Role.AGENCY})) for c in (
         "verify-rectification", "return-rectification", "urge-target", "propose-commendation", "propose-criticism",
         "propose-accountability", "propose-document-revision", "refer-lead",

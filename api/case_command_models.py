@@ -319,6 +319,30 @@ class ReferLead(CaseCommand):
     grounds: Text
 
 
+class RecordInternalNote(CaseCommand):
+    """The supervision office's working note (内部备注): read by that office (and auditors) alone."""
+
+    text: Text
+    target: str | None = Field(None, description="The target the note is about (default: the whole case).")
+
+
+class SaveConclusionDraft(CaseCommand):
+    """A draft of a target's conclusion (督查结论草稿), unpublished until the government issues the conclusion."""
+
+    target: Name
+    summary: Text
+    findings: list[str] = Field(default_factory=list, description="Ids of findings recorded on the target.")
+    requirements: list[RequirementIn] = Field(default_factory=list)
+
+
+class SaveEvaluationDraft(CaseCommand):
+    """An entrusted evaluator's draft (评估意见草稿): read by that evaluator alone until it submits the evaluation."""
+
+    target: Name
+    summary: Text
+    items: dict[str, str] = Field(default_factory=dict)
+
+
 class MergeCases(Command):
     """Step 5 (能合尽合): the case named absorbs another: one visit, both contents."""
 

@@ -5,13 +5,19 @@ warnings, see `api/case_commands.py`) is `POST /v1/cases/{id}/<command>`, with i
 request model (its own OpenAPI schema), its step and Chinese term in the summary, the
 problems it can answer, and If-Match → the expected version. All answer alike:
 {id, state, version, position}, `Ducha-Position` and `ETag`.
+
+The answer of a proposal and of every command declares OpenAPI links (`case_links`) to the routes on
+the same case: its reads (by id, history, comparison), an internal note, and the commands that may
+follow that act in the lifecycle (`NEXT`), the case's id taken from the answer's `id`. Clients follow
+them; schemathesis' state machine walks the lifecycle through them.
 """
 
 # No `from __future__ import annotations` here: the factory's endpoint annotations must be
 # the real request models when FastAPI reads them, not strings naming a closure's variable.
 
+import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Response
@@ -86,7 +92,74 @@ STEPS = (
     Step("propose-document-revision", m.ProposeDocumentRevision, "Step 12: propose revising a document (文件修改、废止建议)"),
     Step("refer-lead", m.ReferLead, "Step 12: refer a lead to the competent organ (线索移送)"),
     Step("close", m.CloseCase, "Step 13: close the case (办结)"),
+    Step("record-internal-note", m.RecordInternalNote, "Any step: the office's internal note (内部备注)"),
+    Step("save-conclusion-draft", m.SaveConclusionDraft, "Step 9: save a conclusion draft (督查结论草稿)"),
+    Step("save-evaluation-draft", m.SaveEvaluationDraft, "Step 7: save an evaluation draft (评估意见草稿)"),
 )
+
+
+def _operation_id(name: str, path: str, method: str) -> str:
+    """The operationId FastAPI gives a route by default (`fastapi.utils.generate_unique_id`)."""
+    return re.sub(r"\W", "_", name + path) + f"_{method}"
+
+
+WORK = (
+    "conduct-site-visit", "submit-self-inspection", "record-finding", "attach-evidence", "submit-evaluation",
+    "save-evaluation-draft", "record-survey-result", "hold-talk", "submit-report",
+)
+PLANNED = ("amend-plan", "recuse-supervisor", "notify-targets", *WORK)
+RECTIFYING = ("report-rectification", "complete-rectification", "urge-target")
+RESULTS = (
+    "propose-commendation", "propose-criticism", "propose-accountability", "propose-document-revision", "refer-lead",
+    "deduct-performance", "close",
+)
+# What may follow each act on a case: its answer links to these commands (and to `ALWAYS`).
+NEXT: dict[str, tuple[str, ...]] = {
+    "propose": ("approve", "reject"), "approve": ("file", "adopt-plan", "merge"), "reject": (),
+    "file": ("adopt-plan",), "merge": ("adopt-plan",),
+    **dict.fromkeys(("adopt-plan", "amend-plan", "recuse-supervisor"), PLANNED),
+    **dict.fromkeys(("notify-targets", *WORK[:-1]), WORK),
+    "submit-report": ("save-conclusion-draft", "issue-conclusion"),
+    "save-conclusion-draft": ("save-conclusion-draft", "issue-conclusion"),
+    "issue-conclusion": ("deliver-conclusion", "issue-conclusion"),
+    "deliver-conclusion": ("request-review", *RECTIFYING, *RESULTS),
+    "request-review": ("decide-review",), "decide-review": RECTIFYING,
+    "report-rectification": ("complete-rectification",),
+    "complete-rectification": ("verify-rectification", "return-rectification"),
+    "verify-rectification": RESULTS, "return-rectification": RECTIFYING, "urge-target": RECTIFYING,
+    "propose-commendation": ("commend",), "propose-criticism": ("criticize",),
+    "propose-accountability": ("refer-accountability",),
+    **dict.fromkeys(("criticize", "refer-accountability"), ("tolerate-fault", *RESULTS)),
+    **dict.fromkeys(
+        ("commend", "tolerate-fault", "propose-document-revision", "refer-lead", "deduct-performance"), RESULTS
+    ),
+    "close": (), "record-internal-note": (),
+}
+READS = {"get-one-case": ("get_one_case", "", "get"), "history": ("case_history", "/history", "get"),
+         "comparison": ("case_comparison", "/comparison", "get")}
+ALWAYS = ("record-internal-note",)  # the office may note something at any step
+
+
+def _route(command: str) -> tuple[str, str, str]:
+    """The route of a command on a case: its name, its path below the case, its method."""
+    name = "merge_cases" if command == "merge" else f"{CASE_COMMANDS[command]}_case"
+    return name, f"/{command}", "post"
+
+
+def case_links(after: str) -> dict[str, dict[str, Any]]:
+    """OpenAPI links from the answer to `after` (a command's wire name, or "propose") to the case's reads and
+    to the commands that may follow it (`NEXT`), the case's id taken from the answer's `id`."""
+    routes = READS | {c: _route(c) for c in (*NEXT[after], *ALWAYS)}
+    return {
+        link: {"operationId": _operation_id(name, f"/v1/cases/{{case_id}}{tail}", method),
+               "parameters": {"case_id": "$response.body#/id"}}
+        for link, (name, tail, method) in routes.items()
+    }
+
+
+def linked(status: int, description: str, after: str) -> dict[int | str, dict[str, Any]]:
+    """The `responses` entry of the answer to `after`: its description and its links."""
+    return {status: {"description": description, "links": case_links(after)}}
 
 
 def _endpoint(step: Step):
@@ -122,7 +195,7 @@ def register_steps(router: APIRouter, steps: tuple[Step, ...] = STEPS) -> None:
             endpoint,
             methods=["POST"],
             response_model=CommandAnswer,
-            responses=problems(*step.problems),
+            responses=problems(*step.problems) | linked(200, "The case's new state and version.", step.command),
             summary=step.summary,
             description=step.body.__doc__,
             name=endpoint.__name__,

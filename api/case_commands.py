@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, Response, status
 
 from api.auth import ActorDep
 from api.case_command_models import MergeCases
-from api.case_command_routes import ON_CASE, ExpectedVersion, answer, register_steps
+from api.case_command_routes import ON_CASE, ExpectedVersion, answer, linked, register_steps
 from api.case_models import ApproveCase, CommandAnswer, DecisionAnswer, ProposeCase
 from api.deps import NodeDep
 from api.problems import problems
@@ -38,7 +38,7 @@ async def _decision(node: Node, response: Response, outcome: Outcome) -> Decisio
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=DecisionAnswer,
-    responses=problems(401, 403, 422),
+    responses=problems(401, 403, 422) | linked(201, "The case proposed: its id, state and version.", "propose"),
     summary="Step 1: propose a supervision case (立项)",
 )
 async def propose_case(body: ProposeCase, actor: ActorDep, node: NodeDep, response: Response) -> DecisionAnswer:
@@ -50,7 +50,7 @@ async def propose_case(body: ProposeCase, actor: ActorDep, node: NodeDep, respon
 @router.post(
     "/{case_id}/approve",
     response_model=DecisionAnswer,
-    responses=problems(*ON_CASE),
+    responses=problems(*ON_CASE) | linked(200, "The case's new state and version.", "approve"),
     summary="Step 2: approve a proposed case (同意)",
 )
 async def approve_case(
@@ -69,7 +69,7 @@ async def approve_case(
 @router.post(
     "/{case_id}/merge",
     response_model=CommandAnswer,
-    responses=problems(*ON_CASE),
+    responses=problems(*ON_CASE) | linked(200, "The surviving case's new state and version.", "merge"),
     summary="Step 5: merge another case into this one (能合尽合、能并尽并)",
     description=MergeCases.__doc__,
 )

@@ -70,12 +70,3 @@ class DecisionAnswer(CommandAnswer):
     """The answer to a proposal or an approval: as any command's, with the repeated-supervision warnings."""
 
     warnings: list[RepeatWarning] = Field(default_factory=list)
-
-
-class CasePage(BaseModel):
-    """One page of the case board."""
-
-    items: list[dict[str, Any]]
-    total: int
-    limit: int
-    offset: int

@@ -6,7 +6,8 @@ projections it reads have applied that position. It answers in any case, saying 
 `Ducha-Consistency: fresh`, or `stale; applied=<n>` when the wait ran out.
 
 Who sees which case is decided in `api/visibility.py` alone (jurisdiction, targets that know
-of a case, covert cases 暗访 before their visit, protected fields). Counts are their own route,
+of a case, covert cases 暗访 before their visit, protected fields), and each answer is the model
+of the reader's sight of the case (`api/case_views.py`: the office's, or a party's). Counts are their own route,
 `GET /v1/cases/counts` (per state, with the list's filters), so a page never costs a count
 per state. Lights (红黄绿灯) are computed at query time from the stored due date, the node's
 calendar and today's date (the node's clock).
@@ -15,17 +16,16 @@ calendar and today's date (the node's clock).
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
 
 from api import visibility
 from api.auth import ActorDep
 from api.deps import NodeDep
-from api.as_of import CaseAsOf, as_of_moment, case_as_of
+from api.as_of import as_of_moment, case_as_of
+from api.case_views import MODELS, BoardCounts, BoardPage, CaseAsOf, CaseAsOfForParty, CaseForParty, CaseView
 from api.preconditions import etag
 from api.problems import problems
 from domain.actor import Actor
@@ -38,6 +38,7 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 PROJECTION = "case_board"
 MAX_PAGE = 200
+MAX_OFFSET = 2**31 - 1  # the store's integers are 64-bit; no board is that long
 MAX_WAIT_SECONDS = 5.0
 
 
@@ -63,58 +64,12 @@ async def catch_up(node: Node, response: Response, after: int | None, wait: floa
     response.headers["Ducha-Consistency"] = "fresh"
 
 
-class CaseView(BaseModel):
-    """One case on the board, as its reader may see it, with what is due next and its light."""
-
-    id: UUID
-    title: str
-    level: str
-    sponsor: str
-    sponsor_unit: str
-    case_type: CaseType
-    topic: Topic
-    methods: list[Method]
-    covert: bool
-    targets: list[str]
-    window_start: date
-    window_end: date
-    state: CaseState
-    proposed_on: date
-    decided_on: date | None = None
-    filed_on: date | None = None
-    planned_on: date | None = None
-    reported_on: date | None = None
-    closed_on: date | None = None
-    merged_into: UUID | None = None
-    next_due_kind: str | None = None
-    next_due_on: date | None = None
-    light: str | None = None
-    version: int
-    position: int
-    updated_at: str
-
-
-class BoardPage(BaseModel):
-    """One page of the case board and how many cases match in all."""
-
-    items: list[CaseView]
-    total: int
-    limit: int
-    offset: int
-
-
-class BoardCounts(BaseModel):
-    """How many cases the reader may see, per state, with the list's filters."""
-
-    by_state: dict[str, int]
-    total: int
-
-
-def view_of(node: Node, seen_by: Audience, row: dict[str, Any]) -> CaseView:
-    """The row as the reader may see it, with its light as of today."""
+def view_of(node: Node, seen_by: Audience, row: dict[str, Any]) -> CaseForParty:
+    """The row in the model of the reader's sight of it (a party's names neither its light nor what is due)."""
+    model = MODELS[visibility.sight(seen_by, row)].case
     today = node.clock.now().date()
     light = light_of(row["next_due_on"], today, node.calendar, node.policy.yellow_within_working_days)
-    return CaseView.model_validate(visibility.shape_case(seen_by, row) | {"light": light})
+    return model.model_validate(visibility.shape_case(seen_by, row) | {"light": light})
 
 
 async def filters_of(
@@ -138,7 +93,7 @@ FiltersDep = Annotated[Filters, Depends(filters_of)]
 @router.get("", response_model=BoardPage, responses=problems(401, 403, 422), summary="The case board, filtered and paged")
 async def list_case_board(
     reader: Reader, node: NodeDep, response: Response, filters: FiltersDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     after: After = None, wait: Wait = MAX_WAIT_SECONDS,
 ) -> BoardPage:
     await catch_up(node, response, after, wait)
@@ -176,7 +131,7 @@ async def get_one_case(
     case_id: UUID, reader: Reader, node: NodeDep, response: Response,
     as_of: Annotated[str | None, Query(description="A datetime (UTC if no offset) or a date (its end, China time).")] = None,
     after: After = None, wait: Wait = MAX_WAIT_SECONDS,
-) -> CaseView | CaseAsOf:
+) -> CaseForParty | CaseAsOfForParty:
     moment = as_of_moment(as_of) if as_of is not None else None
     await catch_up(node, response, after, wait)
     seen_by, row = await visible_case(node, reader, case_id)

@@ -2,15 +2,15 @@
 
 Every event with its type, who acted (unit, role, person), the day of the act (`on`), when
 it was recorded, its position in the node's history, the aggregate's version, and its
-payload — as much of it as `api/visibility.py` lets the reader see. Who gave a lead
-(informant, Art. 26) never enters the view; the supervision office of the lead's level reads
-it from the event store (`Lead.informant_for`), no one else at all.
+payload — as much of it as `api/visibility.py` lets the reader see, in the model of its sight of
+the case (`api/case_views.py`): an internal note (内部备注) or a draft (草稿) only to the readers its
+rule names. Who gave a lead (informant, Art. 26) never enters the view; the supervision office of
+the lead's level reads it from the event store (`Lead.informant_for`), no one else at all.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from api import visibility
 from api.case_queries import MAX_WAIT_SECONDS, After, Reader, Wait, catch_up, visible_case
+from api.case_views import MODELS, CaseHistoryView, EventForOffice, HistoryForOffice, HistoryForParty
 from api.deps import NodeDep
 from api.problems import problems
 from domain.actor import Actor
@@ -32,47 +33,18 @@ router = APIRouter(tags=["history"])
 PROJECTIONS = ("case_board", "case_history")
 
 
-class ActorView(BaseModel):
-    """Who acted: a person for a unit in a role."""
-
-    unit: str
-    role: str
-    person: str
-
-
-class EventView(BaseModel):
-    """One event of the history."""
-
-    type: str
-    version: int
-    position: int
-    on: date | None
-    recorded_at: datetime
-    actor: ActorView | None
-    concerns: list[str]
-    payload: dict[str, Any]
-
-
-class CaseHistoryView(BaseModel):
-    """A case's events, oldest first."""
-
-    case_id: UUID
-    events: list[EventView]
-
-
 class LeadHistoryView(BaseModel):
     """A lead's events, oldest first; `informant` only for the office of the lead's level."""
 
     lead_id: UUID
     informant: dict[str, str] | None = None
-    events: list[EventView]
+    events: list[EventForOffice]
 
 
-def _event(row: dict[str, Any]) -> EventView:
-    return EventView(
-        type=row["type"], version=row["version"], position=row["position"], on=row["occurred_on"],
-        recorded_at=row["recorded_at"], actor=row["actor"], concerns=row["concerns"], payload=row["payload"],
-    )
+def _event(row: dict[str, Any]) -> dict[str, Any]:
+    """A history row under the names of the answer (`on`: the day of the act)."""
+    names = ("type", "version", "position", "recorded_at", "actor", "concerns", "payload")
+    return {k: row[k] for k in names} | {"on": row["occurred_on"]}
 
 
 @router.get(
@@ -81,12 +53,14 @@ def _event(row: dict[str, Any]) -> EventView:
 )
 async def case_history(
     case_id: UUID, reader: Reader, node: NodeDep, response: Response, after: After = None, wait: Wait = MAX_WAIT_SECONDS,
-) -> CaseHistoryView:
+) -> HistoryForOffice | HistoryForParty:
     await catch_up(node, response, after, wait, *PROJECTIONS)
     seen_by, row = await visible_case(node, reader, case_id)
     events = await asyncio.to_thread(history_of, node.views, case_id)
-    visible = visibility.visible_history(seen_by, row, [visibility.redact(e, False) for e in events])
-    return CaseHistoryView(case_id=case_id, events=[_event(e) for e in visible])
+    redacted = [visibility.redact(e, False) for e in events]
+    visible = visibility.visible_history(seen_by, row, redacted, reader, node.registry)
+    models = MODELS[visibility.sight(seen_by, row)]
+    return models.history(case_id=case_id, events=[models.event.of(_event(e)) for e in visible])
 
 
 def _informant(node: Node, reader: Actor, lead_id: UUID, level: str) -> dict[str, str] | None:
@@ -114,5 +88,6 @@ async def lead_history(
     secrets = visibility.may_see_lead_secrets(reader, node.registry, level)
     informant = await asyncio.to_thread(_informant, node, reader, lead_id, level) if secrets else None
     return LeadHistoryView(
-        lead_id=lead_id, informant=informant, events=[_event(visibility.redact(e, secrets)) for e in events]
+        lead_id=lead_id, informant=informant,
+        events=[EventForOffice.of(_event(visibility.redact(e, secrets))) for e in events],
     )

@@ -61,7 +61,8 @@ async def scores(
 
 
 @router.post("/{code}/material-demands", status_code=status.HTTP_200_OK, response_model=m.MaterialAnswer,
-             responses=problems(401, 403, 404, 422), summary="Demand a form of a unit (最多报一次)")
+             responses=problems(401, 403, 404, 422) | {201: {"model": m.MaterialAnswer, "description": "Demanded."}},
+             summary="Demand a form of a unit (最多报一次)")
 async def demand_material(code: str, body: m.DemandMaterial, actor: ActorDep, node: NodeDep, response: Response) -> m.MaterialAnswer:
     demanded, outcome = await node.plans.demand_material(actor, code, form=body.form, due=body.due, on=body.on)
     if demanded.earlier is not None:

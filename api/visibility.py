@@ -17,6 +17,14 @@ Every query route asks this module, and nothing else, what its caller may see:
   the office's working tool: parties are refused it.
 * **Protected fields** (`SECRET_FIELDS`): who gave a lead (informant, Art. 26) and its receipt
   code are seen by the supervision office of the lead's level alone.
+* **Events never published** (`RESTRICTED`): an internal note (内部备注) is read by the supervision
+  office of the case's level; a conclusion draft (督查结论草稿) by that office and the government of
+  the level that issues the conclusion (Art. 16); an evaluation draft (评估意见草稿) by the evaluator
+  that wrote it. Auditors read them all within their jurisdiction (DOMAIN.md: the auditor reads
+  everything in it). Anyone else — a higher level's office, a department, the leader, a party — never
+  sees these events, nor anything of them: a draft reaches the target only as the conclusion issued.
+* **Sight** (`sight`): a full reader sees a case as the office, anyone else who may see it as a
+  party; the answer's model follows from it (`api/case_views.py`), in one place.
 * A body of the level (a department, an office) that is itself a target of a covert case
   of its level does not see that case before the visit to it either, whatever its role.
 * The `public` role reads no case at all (it follows its lead by receipt code elsewhere).
@@ -27,6 +35,8 @@ functions) is meant for that.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from domain.actor import Actor, Role
@@ -127,6 +137,18 @@ def shape_snapshot(seen_by: Audience, row: dict[str, Any], snapshot: dict[str, A
     }
 
 
+class Sight(StrEnum):
+    """How a reader sees a case: its answers' models follow from it (`api/case_views.py`)."""
+
+    OFFICE = "office"  # a full reader: the case's level lies within its jurisdiction
+    PARTY = "party"  # a target that knows of the case, an entrusted evaluator, or an office through such a unit
+
+
+def sight(seen_by: Audience, row: dict[str, Any]) -> Sight:
+    """The one answer to "as whom does this reader see this case"."""
+    return Sight.OFFICE if is_full_reader(seen_by, row) else Sight.PARTY
+
+
 def check_may_compare(seen_by: Audience, row: dict[str, Any]) -> None:
     """Raised when a party (who knows of the case) asks for the office's comparison (对表分析)."""
     if not is_full_reader(seen_by, row):
@@ -136,14 +158,47 @@ def check_may_compare(seen_by: Audience, row: dict[str, Any]) -> None:
 # ---- history ----------------------------------------------------------------------------------
 
 
-def visible_history(seen_by: Audience, row: dict[str, Any], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The case's events this reader may see, each payload cut to what it may read."""
+@dataclass(frozen=True)
+class Restricted:
+    """Who reads an event that is never published: `roles` of the case's own level, and its `author`
+    (the unit and role that recorded it); auditors within their jurisdiction always."""
+
+    roles: frozenset[Role] = frozenset()
+    author: bool = False
+
+
+RESTRICTED = {
+    "InternalNoteRecorded": Restricted(frozenset({Role.AGENCY})),  # 内部备注: the supervision office of the level
+    "ConclusionDrafted": Restricted(frozenset({Role.AGENCY, Role.GOVERNMENT})),  # 督查结论草稿: its drafter, its issuer
+    "EvaluationDrafted": Restricted(author=True),  # 评估意见草稿: the evaluator that wrote it
+}
+
+
+def may_read_event(
+    reader: Actor, registry: UnitRegistry, seen_by: Audience, row: dict[str, Any], event: dict[str, Any]
+) -> bool:
+    """False for an event of `RESTRICTED` whose rule does not name the reader; True for every other event."""
+    rule = RESTRICTED.get(event["type"])
+    if rule is None or (reader.role is Role.AUDITOR and is_full_reader(seen_by, row)):
+        return True
+    author = event.get("actor") or {}
+    if rule.author and (author.get("unit"), author.get("role")) == (reader.unit, reader.role.value):
+        return True
+    return reader.role in rule.roles and registry.government_of(reader.unit) == row["level"]
+
+
+def visible_history(
+    seen_by: Audience, row: dict[str, Any], events: list[dict[str, Any]], reader: Actor, registry: UnitRegistry
+) -> list[dict[str, Any]]:
+    """The case's events this reader may see: never an unpublished one it is not named for (`RESTRICTED`);
+    for a party, only those addressed to it, about it or its own, each cut to its own units."""
+    events = [e for e in events if may_read_event(reader, registry, seen_by, row, e)]
     if is_full_reader(seen_by, row):
         return events
     own = parties(seen_by, row) | ({u for u in seen_by.units} if is_evaluator(seen_by, row) else set())
     delivered = {e["payload"].get("target") for e in events if e["type"] == "ConclusionDelivered"}
     kept = [e for e in events if _party_sees(e, own, delivered)]
-    return [e | {"payload": _trim(e["payload"], own)} for e in kept]
+    return [e | {"payload": _trim(e["payload"], own), "concerns": [u for u in e["concerns"] if u in own]} for e in kept]
 
 
 def _party_sees(event: dict[str, Any], own: set[str], delivered: set[str]) -> bool:

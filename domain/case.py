@@ -3,8 +3,9 @@
 This module holds steps 1–2 of DOMAIN.md's lifecycle: proposal (立项) and the decision on
 it (approval 同意 / rejection), and composes the aggregate from one mixin per later part:
 filing, plan, recusal, merging and notice (`planning`), the work and the report (`work`),
-conclusion and review (`conclusion`), rectification and closure (`rectification`), and
-the use of results (`results`). Every event is nested in `Case` (its topic and its subject
+conclusion and review (`conclusion`), rectification and closure (`rectification`), the use
+of results (`results`), and what is never published: internal notes (内部备注) and unpublished
+drafts (`case_drafts`). Every event is nested in `Case` (its topic and its subject
 name the case), in lifecycle order below. Article numbers are those of the Government
 Supervision Work Regulations (《政府督查工作条例》).
 """
@@ -20,6 +21,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.actor import Actor, Role
 from domain.case_base import CaseState, Sponsor, check_act_date
+from domain.case_drafts import Drafts
 from domain.conclusion import Conclusions, ReviewOutcome
 from domain.errors import ActNotAllowed, InvalidCommand
 from domain.planning import Planning
@@ -73,7 +75,7 @@ class Method(StrEnum):
     ONLINE = "online"  # 互联网+督查
 
 
-class Case(Planning, Work, Conclusions, Rectification, Results, Aggregate):
+class Case(Planning, Work, Conclusions, Rectification, Results, Drafts, Aggregate):
     """A supervision case. Its events are its history; its attributes are their fold."""
 
     class CaseProposed(Aggregate.Created):
@@ -169,6 +171,9 @@ class Case(Planning, Work, Conclusions, Rectification, Results, Aggregate):
     DocumentRevisionProposed = Results.DocumentRevisionProposed
     LeadReferred = Results.LeadReferred
     CaseClosed = Rectification.CaseClosed
+    InternalNoteRecorded = Drafts.InternalNoteRecorded
+    ConclusionDrafted = Drafts.ConclusionDrafted
+    EvaluationDrafted = Drafts.EvaluationDrafted
 
     # ---- commands ---------------------------------------------------------------------
 

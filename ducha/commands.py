@@ -35,7 +35,8 @@ CASE_COMMANDS: dict[str, str] = {
         "request_review", "decide_review", "report_rectification", "complete_rectification", "verify_rectification",
         "return_rectification", "urge_target", "close", "propose_commendation", "commend", "propose_criticism",
         "criticize", "propose_accountability", "refer_accountability", "tolerate_fault", "deduct_performance",
-        "propose_document_revision", "refer_lead",
+        "propose_document_revision", "refer_lead", "record_internal_note", "save_conclusion_draft",
+        "save_evaluation_draft",
     )
 }
 

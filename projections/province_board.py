@@ -68,7 +68,7 @@ OWN = """SELECT id AS case_id, level, title, case_type, topic, covert, targets, 
 def board(views: ViewStore, *, level: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
     """Every case of this node and every case reported from below, by level then newest proposal first;
     `source` says which (`own` or `reported`), `next_due_on` is known only for own cases."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         own = [r | {"source": "own"} for r in tx.query(OWN)]
         reported = [r | {"source": "reported", "next_due_on": None} for r in tx.query("SELECT * FROM province_board")]
     rows = [

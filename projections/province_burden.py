@@ -85,7 +85,7 @@ def years(tx: Tx) -> list[int]:
 
 def unit_burden(views: ViewStore, unit: str, year: int) -> dict[str, Any]:
     """One unit's counts for a year, in total and by the node that counted them (`own`: this node)."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         total = totals(tx, year).get(unit, {m: 0 for m in BURDEN_MEASURES})
         rows = tx.query(
             "SELECT node, measure, n FROM province_burden_reported WHERE unit = ? AND year = ? ORDER BY node, measure",

@@ -116,3 +116,10 @@ async def test_exactly_one_of_position_or_moment_is_required(client, auth, param
 
     assert response.status_code == 422
     assert response.json()["type"] == "urn:ducha:problem:invalid-request"
+
+
+@pytest.mark.parametrize("name", ["position", "offset"])
+async def test_a_position_or_offset_beyond_the_store_s_integers_is_an_invalid_request(client, auth, auditor, name):
+    response = await client.get("/v1/audit/as-of", params={name: 2**63}, headers=auth(auditor))
+
+    assert (response.status_code, response.headers["content-type"]) == (422, "application/problem+json")

@@ -99,3 +99,9 @@ async def test_an_auditor_reads_the_case_board(client, auth):
     response = await client.get("/v1/cases", headers=auth(("220000", Role.AUDITOR)))
 
     assert response.status_code == 200
+
+
+async def test_an_offset_beyond_the_store_s_integers_is_an_invalid_request(client, auth):
+    response = await client.get("/v1/cases", params={"offset": 2**63}, headers=auth(AGENCY))
+
+    assert (response.status_code, response.headers["content-type"]) == (422, "application/problem+json")

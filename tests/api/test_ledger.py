@@ -190,3 +190,9 @@ async def test_every_ledger_projection_rebuilds_to_its_live_digest(client, auth,
         live = digest(node.views, projection)
         rebuild(node.views, projection, node.reader.iter_envelopes())
         assert digest(node.views, projection) == live, name
+
+
+def test_a_demand_documents_every_status_it_answers(app):
+    responses = app.openapi()["paths"]["/v1/units/{code}/material-demands"]["post"]["responses"]
+
+    assert {"200", "201"} <= set(responses)
