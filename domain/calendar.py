@@ -102,10 +102,16 @@ def add_working_days(calendar: WorkingCalendar, start: date, count: int) -> Dead
     return Deadline(day, provisional)
 
 
-def working_days_between(calendar: WorkingCalendar, first: date, second: date) -> tuple[int, bool]:
-    """The working days after `first` up to and including `second`, and whether that count is provisional."""
+def working_days_between(
+    calendar: WorkingCalendar, first: date, second: date, *, up_to: int | None = None
+) -> tuple[int, bool]:
+    """The working days after `first` up to and including `second`, and whether that count is provisional.
+
+    With `up_to`, counting stops once the count passes it (the answer is then `up_to + 1`): a caller asking
+    "within N working days?" need not walk to a deadline set years ahead, one day at a time.
+    """
     count, provisional, day = 0, False, first
-    while day < second:
+    while day < second and (up_to is None or count <= up_to):
         day += timedelta(days=1)
         working, guessed = judge(calendar, day)
         count += working
@@ -115,7 +121,7 @@ def working_days_between(calendar: WorkingCalendar, first: date, second: date) -
 
 def is_working_days_before(calendar: WorkingCalendar, first: date, second: date, count: int) -> tuple[bool, bool]:
     """Whether `first` lies at least `count` working days before `second` (DOMAIN.md), and if provisionally."""
-    between, provisional = working_days_between(calendar, first, second)
+    between, provisional = working_days_between(calendar, first, second, up_to=count)
     return between >= count, provisional
 
 

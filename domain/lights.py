@@ -79,7 +79,7 @@ def assess(
     missed = [m for m in milestones if m.missed(today)]
     if missed:
         return Light.RED, f"milestone {missed[0].id!r} due {missed[0].due} has passed unreached"
-    left, _ = working_days_between(calendar, today, deadline)
+    left, _ = working_days_between(calendar, today, deadline, up_to=policy.yellow_within_working_days)
     if left <= policy.yellow_within_working_days:
         return Light.YELLOW, f"deadline {deadline} is {left} working days away"
     expected = expected_percent(milestones, today)

@@ -167,5 +167,5 @@ def light_of(due_on: str | None, today: date, calendar: WorkingCalendar, yellow_
     due = date.fromisoformat(due_on)
     if today > due:
         return "red"
-    left, _ = working_days_between(calendar, today, due)
+    left, _ = working_days_between(calendar, today, due, up_to=yellow_within)
     return "yellow" if left <= yellow_within else "green"

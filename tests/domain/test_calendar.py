@@ -109,3 +109,13 @@ def test_official_calendar_refuses_to_guess_an_unknown_year():
 
 def test_weekday_calendar_marks_everything_provisional():
     assert add_working_days(WeekdayCalendar(), D("2025-09-30"), 1) == Deadline(D("2025-10-01"), provisional=True)
+
+
+def test_counting_working_days_up_to_a_bound_stops_once_past_it():
+    # a deadline eight thousand years ahead: "within 3 working days?" is settled after the 4th
+    assert working_days_between(CAL, date(2026, 11, 26), date(9999, 12, 31), up_to=3) == (4, False)
+
+
+def test_a_bounded_count_below_the_bound_is_the_exact_count():
+    # Thu 2026-11-26 -> Tue 2026-12-01: Fri, Mon, Tue
+    assert working_days_between(CAL, date(2026, 11, 26), date(2026, 12, 1), up_to=5) == (3, False)
