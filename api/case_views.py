@@ -209,6 +209,7 @@ PARTY_PAYLOADS: dict[str, type[BaseModel]] = {
         "EvaluationSubmitted": "target summary items",
         "EvaluationDrafted": "target summary items",
         "TalkHeld": "target person summary",
+        "FindingRecorded": "finding_id target item text",  # only those its delivered conclusion cites
         "ConclusionIssued": "target summary findings requirements",
         "ConclusionDelivered": "target",
         "ReviewRequested": "target grounds decide_by provisional",

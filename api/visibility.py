@@ -13,7 +13,8 @@ Every query route asks this module, and nothing else, what its caller may see:
   in lists, not in counts, and by id the same 404 as a case that never existed.
 * A party sees the case as it concerns it: the other targets are left out, and of the history
   only the events addressed to it, about it, or its own acts (`PARTY_EVENTS`); a conclusion
-  only once delivered; proposals on results only once approved. The comparison (对表分析) is
+  only once delivered, and then the findings it cites (as the written conclusion states them; the
+  target's own node receives the same texts in `CaseConcluded` v2); proposals on results only once approved. The comparison (对表分析) is
   the office's working tool: parties are refused it.
 * **Protected fields** (`SECRET_FIELDS`): who gave a lead (informant, Art. 26) and its receipt
   code are seen by the supervision office of the lead's level alone.
@@ -197,13 +198,19 @@ def visible_history(
         return events
     own = parties(seen_by, row) | ({u for u in seen_by.units} if is_evaluator(seen_by, row) else set())
     delivered = {e["payload"].get("target") for e in events if e["type"] == "ConclusionDelivered"}
-    kept = [e for e in events if _party_sees(e, own, delivered)]
+    cited = {  # the findings a conclusion delivered to the party names: the written conclusion states them
+        finding for e in events if e["type"] == "ConclusionIssued" and e["payload"].get("target") in delivered & own
+        for finding in e["payload"].get("findings") or ()
+    }
+    kept = [e for e in events if _party_sees(e, own, delivered, cited)]
     return [e | {"payload": _trim(e["payload"], own), "concerns": [u for u in e["concerns"] if u in own]} for e in kept]
 
 
-def _party_sees(event: dict[str, Any], own: set[str], delivered: set[str]) -> bool:
+def _party_sees(event: dict[str, Any], own: set[str], delivered: set[str], cited: set[str]) -> bool:
     if (event.get("actor") or {}).get("unit") in own:
         return True  # its own acts
+    if event["type"] == "FindingRecorded":
+        return event["payload"].get("finding_id") in cited and event["payload"].get("target") in own
     if event["type"] not in PARTY_EVENTS:
         return False
     if event["type"] == "ConclusionIssued" and event["payload"].get("target") not in delivered:

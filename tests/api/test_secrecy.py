@@ -113,8 +113,28 @@ async def test_a_target_sees_only_the_history_addressed_to_it(client, auth, node
     types = {e["type"] for e in events}
 
     assert {"TargetsNotified", "ConclusionIssued", "Criticized", "SelfInspectionSubmitted"} <= types
-    assert not types & {"FindingRecorded", "ReportSubmitted", "CriticismProposed", "CommendationProposed", "PlanAdopted"}
+    assert not types & {"ReportSubmitted", "CriticismProposed", "CommendationProposed", "PlanAdopted"}
     assert "220200" not in str(events)
+
+
+async def test_a_target_reads_the_findings_its_delivered_conclusion_cites(client, auth, node):
+    case_id, position = await run_story_on(node, "delivered")
+    await _caught_up(client, auth, position)
+
+    events = (await client.get(f"/v1/cases/{case_id}/history", headers=auth(TARGET))).json()["events"]
+
+    assert [e["payload"] for e in events if e["type"] == "FindingRecorded"] == [
+        {"finding_id": "f1", "target": "220100", "item": "补贴", "text": "发放滞后"}
+    ]
+
+
+async def test_a_target_reads_no_finding_before_its_conclusion_is_delivered(client, auth, node):
+    case_id, position = await run_story_on(node, "concluded")
+    await _caught_up(client, auth, position)
+
+    events = (await client.get(f"/v1/cases/{case_id}/history", headers=auth(TARGET))).json()["events"]
+
+    assert "FindingRecorded" not in {e["type"] for e in events}
 
 
 async def test_a_party_may_not_read_the_comparison(client, auth, node):
