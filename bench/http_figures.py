@@ -92,7 +92,6 @@ def client(url: str, concurrency: int) -> aiohttp.ClientSession:
 
 @dataclass
 class Answer:
-    status: int
     headers: Mapping[str, str]  # case-insensitive
     body: Any
 
@@ -101,7 +100,7 @@ async def call(http: aiohttp.ClientSession, method: str, path: str, **options: A
     """One request; raises on a status >= 400, answers the JSON body."""
     async with http.request(method, path, **options) as response:
         response.raise_for_status()
-        return Answer(response.status, response.headers.copy(), await response.json())
+        return Answer(response.headers.copy(), await response.json())
 
 
 async def spread(

@@ -120,11 +120,6 @@ async def stream_tail(js: JetStreamContext, node: str) -> Tail:
     return Tail(position_of(message.headers or {}), info.state.last_seq)
 
 
-async def stream_position(js: JetStreamContext, node: str) -> int:
-    """The position of the last message on the node's stream; 0 for an empty stream."""
-    return (await stream_tail(js, node)).position
-
-
 def position_of(headers: dict[str, str]) -> int:
     """A message's position: its `Ducha-Position` header, else the position in its message id."""
     if POSITION_HEADER in headers:

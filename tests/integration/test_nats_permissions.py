@@ -26,7 +26,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from domain.envelope import stream_name
 from ducha.nats_auth import JILIN_SAMPLE_NODES, generate
 from handlers.projector import consumer_config
-from handlers.relay import ensure_stream, stream_position
+from handlers.relay import ensure_stream, stream_tail
 
 PROVINCE, CITY, COUNTY = JILIN_SAMPLE_NODES
 SAMPLE = Path(__file__).parents[2] / "deploy" / "nats" / "auth" / "sample"
@@ -186,7 +186,7 @@ async def test_the_province_keeps_and_consumes_its_own_stream(bus: Bus, province
 
 async def test_the_province_finds_its_relays_position_on_its_own_stream(bus: Bus, province_stream: str) -> None:
     js = (await bus.connect(PROVINCE)).jetstream()
-    assert await stream_position(js, PROVINCE) == 1
+    assert (await stream_tail(js, PROVINCE)).position == 1
 
 
 async def test_the_auditor_reads_the_streams_of_its_jurisdiction(bus: Bus, province_stream: str) -> None:
