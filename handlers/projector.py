@@ -8,7 +8,9 @@ delivery count. The heart, `project_batch` (decode + apply one fetched batch), t
 
 Per fetched batch: decode each message once, apply it to every projection of the group,
 with every projection's tracking, in ONE transaction, commit, and only then ack (a crash in
-between causes a redelivery that the tracking absorbs). One pull request stays open on the
+between causes a redelivery that the tracking absorbs). On SQLite a batch is applied on the
+event loop's thread (`ViewStore.call`: no GIL convoy with a worker thread), in chunks of at
+most `CHUNK` messages, one transaction each, so the loop serves requests between two chunks. One pull request stays open on the
 consumer (`Puller`), so the next messages arrive while a batch is applied (the consumer lets
 two batches be unacknowledged); batches are still applied one after another, in stream
 order. Acks stay explicit, one per message (nats-py sends each without waiting for an
@@ -62,6 +64,9 @@ SERVER_MAX_DELIVER_FACTOR = 4
 # server then times a nak's delay against the back-off step instead (a 2nd nak waited ~30 s).
 ACK_WAIT = 30.0
 FETCH_TIMEOUT = 5.0
+# Messages per transaction when a batch is applied on the loop (SQLite): a chunk of the case
+# board and the other views' group holds the loop a few milliseconds.
+CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -363,9 +368,17 @@ class Projector:
             await puller.stop()
 
     async def handle(self, messages: Sequence[Msg]) -> None:
-        """Projects one fetched batch, then acks what every projection is done with and sends the rest back."""
+        """Projects one fetched batch (in chunks on SQLite), acking after each commit what every projection
+        is done with and sending the rest back."""
+        step = len(messages) if self.views.postgres else CHUNK
+        for start in range(0, len(messages), step):
+            if start:
+                await asyncio.sleep(0)  # what waits on the loop runs between two chunks
+            await self._handle_chunk(messages[start:start + step])
+
+    async def _handle_chunk(self, messages: Sequence[Msg]) -> None:
         deliveries = [Delivery.of(m) for m in messages]
-        outcome = await asyncio.to_thread(
+        outcome = await self.views.call(
             project_batch, self.views, self.projections, deliveries, tracked=self.tracked, holds=self._holds,
             max_deliver=self.max_deliver, delays=self.delays,
         )

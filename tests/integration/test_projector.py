@@ -305,3 +305,36 @@ async def test_group_starts_from_its_least_applied_projection_and_the_others_ski
     assert tally(views) == {"CaseProposed": 1, "CaseApproved": 1}
     assert digest(views, CaseBoard()) == before
     assert [info.name for info in await js.consumers_info(stream_name(NODE))] == ["views"]
+
+
+async def test_batch_on_sqlite_is_committed_chunk_by_chunk_and_the_loop_runs_between_chunks(
+    history, tmp_path, js, monkeypatch
+):
+    import handlers.projector
+
+    monkeypatch.setattr(handlers.projector, "CHUNK", 3)
+    views = ViewStore.open(None, tmp_path / "chunked")
+    views.install(CaseBoard())
+    for _ in range(10):
+        history.propose()
+    for envelope in history.envelopes():
+        await publish(js, envelope)
+    fetched = await (await js.pull_subscribe(f"ducha.{NODE}.>", durable="chunk-test", stream=stream_name(NODE))).fetch(10)
+    projector = Projector(js, views, CaseBoard(), NODE)
+    seen: list[int] = []
+    done = asyncio.Event()
+
+    async def observe() -> None:
+        while not done.is_set():
+            seen.append(projector.position)
+            await asyncio.sleep(0)
+
+    observer = asyncio.create_task(observe())
+    await asyncio.sleep(0)
+    await projector.handle(fetched)
+    done.set()
+    await observer
+
+    assert projector.position == 10
+    assert any(0 < position < 10 for position in seen), seen  # a chunk's commit, seen before the batch's end
+    views.close()
