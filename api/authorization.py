@@ -25,7 +25,6 @@ for the board.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -122,7 +121,8 @@ def relation(registry: UnitRegistry, actor: Actor, unit: str) -> Relation:
 
 def _aggregate(node: Any, value: str, cls_name: str) -> Any | None:
     try:
-        found = node.app.repository.get(UUID(value))
+        # Read only: the cached aggregate itself, not the deep copy a command gets to change.
+        found = node.app.repository.get(UUID(value), deepcopy_from_cache=False)
     except (ValueError, AggregateNotFoundError):
         return None
     return found if type(found).__name__ == cls_name else None
@@ -405,7 +405,7 @@ async def _enforce(request: Request, name: str, rule_: Rule | None) -> None:
     # Sight first: what the caller may not see answers as nothing at all, whatever its role.
     node = request.app.state.node
     value = str(request.path_params.get(rule_.kind.param, ""))
-    found = await asyncio.to_thread(rule_.kind.resolve, node, actor, value)
+    found = await node.read_store(rule_.kind.resolve, node, actor, value)
     if found is None or not found.visible:
         raise not_found(rule_.kind)
     related = relation(node.registry, actor, found.unit)

@@ -117,7 +117,7 @@ async def count_case_board(
 async def visible_case(node: Node, reader: Actor, case_id: UUID) -> tuple[Audience, dict[str, Any]]:
     """The case's board row and the reader's audience; the one 404 when it does not exist or is not visible."""
     seen_by = visibility.audience(reader, node.registry)
-    row = await asyncio.to_thread(get_case, node.views, case_id, seen_by)
+    row = await node.views.call(get_case, node.views, case_id, seen_by)
     if row is None:
         raise visibility.not_found()
     return seen_by, row

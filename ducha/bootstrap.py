@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import nats
 import structlog
@@ -60,6 +61,8 @@ from projections.scores import Scores
 from projections.store import Projection, ViewStore
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 # Every projection of a node, by name: what `ducha projections rebuild|digest` can name.
 # Node.start runs them in groups (PROJECTOR_GROUPS), one projector per group.
@@ -128,6 +131,13 @@ class Node:
     federation: Any = None  # ducha.federation.runner.Federation, when DUCHA_TRUST_STORE is set
     projectors: dict[str, ProjectionView] = field(default_factory=dict)  # every projection's view of its projector
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def read_store(self, work: Callable[..., T], /, *args: Any) -> T:
+        """A short read of the event store: inline on SQLite, in a worker thread on PostgreSQL (see
+        `ViewStore.call`: a local statement costs less than the GIL's hand-over back from a thread)."""
+        if self.settings.uses_postgres:
+            return await asyncio.to_thread(work, *args)
+        return work(*args)
 
     @property
     def nats_url(self) -> str:
