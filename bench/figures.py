@@ -92,9 +92,10 @@ async def http_section(sizes: Sizes, registry, earlier: dict[str, Figure]) -> li
     from bench.env import nats_server, temp_dir
 
     commands = Figure("commands/s, HTTP", "cmd/s", ratio_at_least(0.70), ceiling_name="application layer")
+    floor = Figure("commands/s, HTTP floor", "cmd/s", no_target(), ceiling_name="application layer")
     queries = Figure("queries/s, HTTP by id", "req/s", ratio_at_least(0.50), ceiling_name="bare FastAPI")
     app_layer = earlier.get(APP_LAYER)
-    commands.ceiling = app_layer.value if app_layer else None
+    commands.ceiling = floor.ceiling = app_layer.value if app_layer else None
     with temp_dir("http") as root:
 
         async def measure_bare(figure: Figure) -> None:
@@ -107,8 +108,13 @@ async def http_section(sizes: Sizes, registry, earlier: dict[str, Figure]) -> li
                 await http.caught_up(running, ids[-1], last)
                 queries.value = await http.query_rate(running, ids, sizes.http_queries, sizes.http_clients)
 
+        async def measure_floor(figure: Figure) -> None:
+            async with nats_server(root / "floor-nats") as url, http.server("floor", root / "floor", url) as running:
+                figure.value, _, _ = await http.command_rate(running, sizes.http_cases, sizes.http_clients)
+
         await guarded(queries, measure_bare)
         await guarded(commands, measure_ducha)
+        await guarded(floor, measure_floor)
         if commands.missing and queries.value is None:
             queries.missing = commands.missing
     commands.notes.append(
@@ -119,7 +125,12 @@ async def http_section(sizes: Sizes, registry, earlier: dict[str, Figure]) -> li
         f"{sizes.http_queries} GET /v1/cases/{{id}} (bearer token checked, case board read) by {sizes.http_clients} "
         "clients; ceiling: a bare FastAPI endpoint returning a 4-key dict, same server set-up and client"
     )
-    return [commands, queries]
+    floor.notes.append(
+        "the least an HTTP command costs here: the same cases and clients against a bare FastAPI app (body "
+        "models, no token, authorization, middleware, access log or warnings) calling the same application "
+        "layer of a whole running node (relay and projectors too)"
+    )
+    return [commands, floor, queries]
 
 
 async def latency_section(sizes: Sizes, registry, earlier: dict[str, Figure]) -> list[Figure]:
@@ -128,6 +139,9 @@ async def latency_section(sizes: Sizes, registry, earlier: dict[str, Figure]) ->
     from bench.workload import NODE
 
     figure = Figure("command-to-visible latency", "ms", p99_below(100), ceiling_name="(no ceiling)")
+    running = Figure("commands/s, application layer, running node", "cmd/s", no_target(), ceiling_name="application layer")
+    app_layer = earlier.get(APP_LAYER)
+    running.ceiling = app_layer.value if app_layer else None
 
     async def measure(figure: Figure) -> None:
         from ducha.bootstrap import bootstrap
@@ -142,6 +156,11 @@ async def latency_section(sizes: Sizes, registry, earlier: dict[str, Figure]) ->
                 finally:
                     await node.stop()
         figure.p50_ms, figure.p99_ms = found.p50_ms, found.p99_ms
+        running.value = found.sustainable
+        running.notes.append(
+            "the sustainable rate below: the application layer's commands on a started node (relay and all "
+            "projectors in the same process), counted until every projection applied the last one"
+        )
         figure.notes.append(
             f"app-layer commands on a running node (relay + projector), {found.count} commands paced at "
             f"{found.paced:,.0f}/s = half the sustainable {found.sustainable:,.0f}/s (measured first, until every projection applied the last command); "
@@ -153,7 +172,10 @@ async def latency_section(sizes: Sizes, registry, earlier: dict[str, Figure]) ->
             )
         )
 
-    return [await guarded(figure, measure)]
+    await guarded(figure, measure)
+    if figure.missing:
+        running.missing = figure.missing
+    return [running, figure]
 
 
 async def _bare_ceiling(sizes: Sizes, registry, earlier: dict[str, Figure]) -> float:

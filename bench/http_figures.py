@@ -126,7 +126,6 @@ async def command_rate(running: Server, cases: int, concurrency: int) -> tuple[f
     """Proposes then approves `cases` cases over HTTP; answers commands/s, the case ids and the last position."""
     agency = {"Authorization": f"Bearer {running.tokens['agency']}"}
     leader = {"Authorization": f"Bearer {running.tokens['leader']}"}
-    body = http_proposal()
     ids: list[str] = []
     last = 0
 
@@ -134,7 +133,10 @@ async def command_rate(running: Server, cases: int, concurrency: int) -> tuple[f
 
         async def one(_: int) -> int:
             nonlocal last
-            proposed = await call(http, "POST", "/v1/cases", json=body, headers=agency)
+            # Each case targets the next unit in turn, as the application layer's figure does: the
+            # same work on both sides of the ratio (one target for all would make every approval
+            # answer with the maximum of repeated-supervision warnings).
+            proposed = await call(http, "POST", "/v1/cases", json=http_proposal(), headers=agency)
             case_id = proposed.body["id"]
             approved = await call(http, "POST", f"/v1/cases/{case_id}/approve", headers=leader)
             ids.append(case_id)

@@ -1,8 +1,10 @@
-"""A server process for the HTTP figures: `python -m bench.serve ducha|bare DATA_DIR [NATS_URL]`.
+"""A server process for the HTTP figures: `python -m bench.serve ducha|bare|floor DATA_DIR [NATS_URL]`.
 
 Served as `ducha serve` serves (uvicorn, uvloop, httptools, no uvicorn access log) on a
 loopback port the kernel picks. Prints one JSON line on stdout — the port and, for
 `ducha`, bearer tokens of the office and the leader — then serves until SIGTERM.
+
+`floor` is the least an HTTP command can cost on this node (`bench.floor`).
 """
 
 from __future__ import annotations
@@ -56,7 +58,14 @@ def ducha_app(data_dir: Path, nats_url: str) -> tuple[FastAPI, dict[str, str]]:
 
 
 def main(kind: str, data_dir: str, nats_url: str | None = None) -> None:
-    app, tokens = (bare_app(), {}) if kind == "bare" else ducha_app(Path(data_dir), nats_url or "")
+    if kind == "bare":
+        app, tokens = bare_app(), {}
+    elif kind == "floor":
+        from bench.floor import floor_app
+
+        app, tokens = floor_app(Path(data_dir), nats_url or "")
+    else:
+        app, tokens = ducha_app(Path(data_dir), nats_url or "")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
