@@ -36,6 +36,7 @@ functions) is meant for that.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -83,11 +84,18 @@ def check_may_read(actor: Actor) -> Actor:
 
 def audience(actor: Actor, registry: UnitRegistry) -> Audience:
     """The cases the actor may see, as data the board's queries apply."""
-    if actor.role in PARTY_ROLES:
-        return Audience(units=frozenset({actor.unit}))
-    root = registry.government_of(actor.unit)
+    return _audience(actor.role, actor.unit, registry)
+
+
+@functools.lru_cache(maxsize=4096)
+def _audience(role: Role, unit: str, registry: UnitRegistry) -> Audience:
+    """Remembered per role, unit and registry (which never changes while a node runs): finding a
+    jurisdiction walks every unit of the registry, and every query of the board asks for it."""
+    if role in PARTY_ROLES:
+        return Audience(units=frozenset({unit}))
+    root = registry.government_of(unit)
     within = [u for u in registry if registry.is_within(u.code, root)]
-    own = frozenset() if registry.get(actor.unit).is_division else _below(registry, actor.unit)
+    own = frozenset() if registry.get(unit).is_division else _below(registry, unit)
     return Audience(
         levels=frozenset(u.code for u in within if u.is_division), units=frozenset(u.code for u in within),
         covert_targets=own,

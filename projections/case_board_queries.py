@@ -8,6 +8,7 @@ calendar and today's date, so a rebuilt board answers exactly as the live one.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -51,6 +52,13 @@ def audience_clause(audience: Audience | None) -> tuple[str | None, list[Any]]:
     """The SQL condition (on `case_board`) that keeps the cases `audience` may see."""
     if audience is None:
         return None, []
+    clause, params = _audience_clause(audience)
+    return clause, list(params)
+
+
+@functools.lru_cache(maxsize=4096)
+def _audience_clause(audience: Audience) -> tuple[str, tuple[Any, ...]]:
+    """Remembered per audience (a jurisdiction's is hundreds of units, sorted into parameters)."""
     parts, params = [], []
     if audience.levels:
         parts.append(f"level IN ({_marks(audience.levels)})")
@@ -65,7 +73,7 @@ def audience_clause(audience: Audience | None) -> tuple[str | None, list[Any]]:
             f"WHERE t.target IN ({_marks(audience.covert_targets)}) AND t.visited_on IS NULL))"
         )
         params.extend(sorted(audience.covert_targets))
-    return clause, params
+    return clause, tuple(params)
 
 
 def _where(filters: Filters, audience: Audience | None) -> tuple[str, list[Any]]:
