@@ -58,6 +58,8 @@ async def current_actor(
 ) -> Actor:
     """The authenticated actor of the request; 401 problem when there is none. Async because it never blocks
     (a signature is checked once per token), so FastAPI runs it inline instead of on a worker thread."""
+    if (known := getattr(request.state, "actor", None)) is not None:
+        return known  # verified already for this request (by the authorization policy, before the route)
     if credentials is None:
         raise unauthenticated("send Authorization: Bearer <token>", token_presented=False)
     verifier: TokenVerifier = request.app.state.tokens

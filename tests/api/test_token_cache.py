@@ -37,3 +37,18 @@ def test_a_token_that_expired_after_it_was_verified_is_refused(verifier):
     time.sleep(1.1)  # the expiry is judged on the wall clock, in whole seconds
     with pytest.raises(TokenRefused):
         verifier.actor_of(held)
+
+
+async def test_a_request_verifies_its_token_once(client, app, auth, propose, monkeypatch):
+    from tests.api.builders import AGENCY
+
+    case_id = (await propose()).json()["id"]
+    verifier = app.state.tokens
+    calls = []
+    checked = verifier.actor_of
+    monkeypatch.setattr(verifier, "actor_of", lambda token: calls.append(token) or checked(token))
+
+    answer = await client.get(f"/v1/cases/{case_id}", headers=auth(AGENCY))
+
+    assert answer.status_code == 200
+    assert len(calls) == 1  # by the authorization policy; the route's own actor is that one
