@@ -121,8 +121,10 @@ def relation(registry: UnitRegistry, actor: Actor, unit: str) -> Relation:
 
 def _aggregate(node: Any, value: str, cls_name: str) -> Any | None:
     try:
-        # Read only: the cached aggregate itself, not the deep copy a command gets to change.
-        found = node.app.repository.get(UUID(value), deepcopy_from_cache=False)
+        # Read only: without fast-forward (SQLite) a cached aggregate is never changed in place, so the
+        # cached object itself does; with it (PostgreSQL) a load may move it on meanwhile: a copy.
+        repository = node.app.repository
+        found = repository.get(UUID(value), deepcopy_from_cache=repository.fastforward)
     except (ValueError, AggregateNotFoundError):
         return None
     return found if type(found).__name__ == cls_name else None

@@ -9,8 +9,9 @@ delivery count. The heart, `project_batch` (decode + apply one fetched batch), t
 Per fetched batch: decode each message once, apply it to every projection of the group,
 with every projection's tracking, in ONE transaction, commit, and only then ack (a crash in
 between causes a redelivery that the tracking absorbs). On SQLite a batch is applied on the
-event loop's thread (`ViewStore.call`: no GIL convoy with a worker thread), in chunks of at
-most `CHUNK` messages, one transaction each, so the loop serves requests between two chunks. One pull request stays open on the
+event loop's thread (`ViewStore.call_writing`: no GIL convoy with a worker thread; a worker
+thread only while another writer holds the views), in chunks of at most `CHUNK` messages,
+one transaction each, so the loop serves requests between two chunks. One pull request stays open on the
 consumer (`Puller`), so the next messages arrive while a batch is applied (the consumer lets
 two batches be unacknowledged); batches are still applied one after another, in stream
 order. Acks stay explicit, one per message (nats-py sends each without waiting for an
@@ -370,7 +371,7 @@ class Projector:
     async def handle(self, messages: Sequence[Msg]) -> None:
         """Projects one fetched batch (in chunks on SQLite), acking after each commit what every projection
         is done with and sending the rest back."""
-        step = len(messages) if self.views.postgres else CHUNK
+        step = max(len(messages), 1) if self.views.postgres else CHUNK
         for start in range(0, len(messages), step):
             if start:
                 await asyncio.sleep(0)  # what waits on the loop runs between two chunks
@@ -378,7 +379,7 @@ class Projector:
 
     async def _handle_chunk(self, messages: Sequence[Msg]) -> None:
         deliveries = [Delivery.of(m) for m in messages]
-        outcome = await self.views.call(
+        outcome = await self.views.call_writing(
             project_batch, self.views, self.projections, deliveries, tracked=self.tracked, holds=self._holds,
             max_deliver=self.max_deliver, delays=self.delays,
         )

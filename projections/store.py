@@ -117,6 +117,17 @@ class ViewStore:
             return await asyncio.to_thread(work, *args, **kwargs)
         return work(*args, **kwargs)
 
+    async def call_writing(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """As `call`, for work that writes: inline only when the write lock is free (then held for the
+        work), else in a worker thread that waits for it, so the loop never waits on another writer
+        (a federation outbox collecting a batch of reports, say)."""
+        if self.postgres or not self._write_lock.acquire(blocking=False):
+            return await asyncio.to_thread(work, *args, **kwargs)
+        try:
+            return work(*args, **kwargs)
+        finally:
+            self._write_lock.release()
+
     @classmethod
     def open(cls, store_url: str | None, data_dir: Path) -> ViewStore:
         if store_url and store_url.startswith(("postgresql://", "postgres://")):
