@@ -11,6 +11,7 @@ only after its events are committed: nothing acknowledged is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -183,6 +184,18 @@ class Writer:
         mine = [positions.get(version, 0) for version in work.versions]
         return Outcome(work.changed[0], work.versions[0][1], work.state, max(mine, default=0))
 
+    def _forget(self, work: _Work) -> None:
+        """Drops the work's aggregates from the cache, so its next load reads the store. After a conflict
+        the cached version may be older than the store's: a reader that missed the cache replays the
+        aggregate and puts it there, and may do so after this writer cached a newer version."""
+        cache = self.app.repository.cache
+        if cache is None:
+            return
+        for aggregate_id in (work.aggregate_id, *work.others):
+            if aggregate_id is not None:
+                with contextlib.suppress(KeyError):
+                    cache.get(aggregate_id, evict=True)
+
     def _load(self, aggregate_id: UUID) -> Aggregate:
         try:
             return self.app.repository.get(aggregate_id)
@@ -204,6 +217,7 @@ class Writer:
 
     def _commit_alone(self, work: _Work) -> None:
         for attempt in (1, 2):
+            self._forget(work)
             try:
                 self._act(work, {})
                 positions = self._save(work.changed)

@@ -338,3 +338,27 @@ async def test_batch_on_sqlite_is_committed_chunk_by_chunk_and_the_loop_runs_bet
     assert projector.position == 10
     assert any(0 < position < 10 for position in seen), seen  # a chunk's commit, seen before the batch's end
     views.close()
+
+
+async def test_poison_message_in_one_chunk_is_dead_lettered_and_every_later_chunk_applied(history, tmp_path, js, monkeypatch):
+    import handlers.projector
+
+    monkeypatch.setattr(handlers.projector, "CHUNK", 2)
+    views = ViewStore.open(None, tmp_path / "chunked")
+    views.install(CaseBoard())
+    history.propose()
+    (proposed,) = history.envelopes()
+    poison = poison_event(proposed)
+    later = [history.propose() for _ in range(3)]
+    shifted = [
+        envelope.model_copy(update={"position": poison.position + offset})
+        for offset, envelope in enumerate(history.envelopes(proposed.position), start=1)
+    ]
+    for envelope in (proposed, poison, *shifted):  # fetched together: chunks [proposed, poison], [1, 2], [3]
+        await publish(js, envelope)
+    async with running(js, views) as projector:
+        assert await projector.wait_for(shifted[-1].position, timeout=20)
+    (letter,) = dead_letters(views)
+    assert letter["position"] == poison.position
+    assert all(get_case(views, case_id) is not None for case_id in later)
+    views.close()
