@@ -64,6 +64,8 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
+VIEWS_CHECKPOINT_SECONDS = 1.0
+
 # Every projection of a node, by name: what `ducha projections rebuild|digest` can name.
 # Node.start runs them in groups (PROJECTOR_GROUPS), one projector per group.
 PROJECTIONS = {
@@ -170,6 +172,8 @@ class Node:
             PROJECTION_LAG.labels(name).set_function(lambda view=view: view.lag)
             DEAD_LETTERS.labels(name)
         self._tasks.append(asyncio.create_task(self.checkpointer.run(), name="checkpointer"))
+        if not self.views.postgres:
+            self._tasks.append(asyncio.create_task(self._checkpoint_views(), name="views-checkpoint"))
         if self.clock_handler is not None:
             self._tasks.append(asyncio.create_task(self.clock_handler.run(), name="clock"))
         if self.ledger_clock is not None:
@@ -186,6 +190,16 @@ class Node:
         # Reference counting still frees frozen objects; `stop` unfreezes them.
         gc.freeze()
         log.info("node started", node=self.settings.node, nats=self.nats_url)
+
+    async def _checkpoint_views(self) -> None:
+        """The views' WAL written back every second, in a worker thread: the loop's own connection,
+        which commits the projectors' chunks, leaves it to this (`ViewStore._connection`)."""
+        while True:
+            await asyncio.sleep(VIEWS_CHECKPOINT_SECONDS)
+            try:
+                await asyncio.to_thread(self.views.checkpoint)
+            except Exception as error:  # a busy or failing checkpoint is tried again at the next beat
+                log.warning("views checkpoint failed", error=repr(error))
 
     def _projector_groups(self) -> list[Projector]:
         """The projectors: one per group of PROJECTOR_GROUPS, then one for all the other projections.

@@ -128,6 +128,12 @@ class ViewStore:
         finally:
             self._write_lock.release()
 
+    def checkpoint(self) -> None:
+        """Writes the WAL's committed pages back to the views' file (SQLite; nothing on PostgreSQL).
+        Passive: it neither waits for nor blocks readers and writers, and copies what it can."""
+        if not self.postgres:
+            self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     @classmethod
     def open(cls, store_url: str | None, data_dir: Path) -> ViewStore:
         if store_url and store_url.startswith(("postgresql://", "postgres://")):
@@ -140,6 +146,11 @@ class ViewStore:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
+            if not self.postgres and _runs_an_event_loop():
+                # SQLite checkpoints the WAL in the connection whose commit fills it (every 1000
+                # pages): writing pages back and syncing the file, which must not hold up the loop.
+                # `checkpoint()`, from a worker thread, does it instead (Node.start runs it).
+                conn.execute("PRAGMA wal_autocheckpoint=0")
             with self._connections_lock:
                 self._connections.append(conn)
         return conn
@@ -191,6 +202,14 @@ class ViewStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _runs_an_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _connect_sqlite(path: Path) -> sqlite3.Connection:

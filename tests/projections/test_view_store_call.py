@@ -3,6 +3,7 @@ thread for PostgreSQL (whose statements are network round trips the loop must no
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -36,3 +37,31 @@ async def test_call_passes_arguments_and_answers_the_result(history, views, boar
     row = await views.call(get_case, views, case_id)
 
     assert row["id"] == str(case_id)
+
+
+def _autocheckpoint(views: ViewStore) -> int:
+    with views.read() as tx:
+        return tx.query_one("PRAGMA wal_autocheckpoint")["wal_autocheckpoint"]
+
+
+async def test_loop_thread_connection_leaves_the_wal_checkpoint_to_a_worker_thread(tmp_path):
+    views = ViewStore.open(None, tmp_path / "views")
+    try:
+        assert await views.call(_autocheckpoint, views) == 0
+        assert await asyncio.to_thread(_autocheckpoint, views) == 1000  # SQLite's default elsewhere
+    finally:
+        views.close()
+
+
+async def test_checkpoint_writes_the_loops_commits_back_to_the_views_file(tmp_path, history, board):
+    views = ViewStore.open(None, tmp_path / "views")
+    views.install(board)
+    for _ in range(20):
+        history.propose()
+    await views.call_writing(apply_batch, views, board, history.envelopes())
+    size = (tmp_path / "views" / "views.sqlite3").stat().st_size
+
+    await asyncio.to_thread(views.checkpoint)
+
+    assert (tmp_path / "views" / "views.sqlite3").stat().st_size > size
+    views.close()
