@@ -3,15 +3,16 @@
 A case that would visit a target another active (approved, not merged or closed) case
 visits, on the same topic or in an overlapping window, is still accepted, but the answer
 names those cases, so the office can merge them (能合尽合、能并尽并) before the visit.
-Candidates come from the case board in one indexed query; the decision is the domain's own
-rule, `Case.duplicates`. The board is first given a moment (bounded) to apply the command's
-own position, so a case approved just before is seen (read-your-writes); a board that lags
-longer answers with what it has: the warning is advice, not a rule.
+Candidates come from the case board in one indexed query, and from the cases the writer
+saved since the position the board has applied (`ducha/recent_cases.py`), so a case
+approved just before is seen without waiting for the board (read-your-writes). Only when
+the board lags past what is remembered (after a restart, say) is it given a moment
+(bounded) to catch up; a board that lags longer answers with what it has: the warning is
+advice, not a rule. The decision is the domain's own rule, `Case.duplicates`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -26,18 +27,30 @@ from projections.case_board_queries import repeat_candidates
 
 
 BOARD_WAIT_SECONDS = 1.0
+LIMIT = 20  # warnings at most: the latest cases repeated
+ACTIVE_VALUES = frozenset(state.value for state in ACTIVE_STATES)
 
 
 async def repeated_supervision(node: Node, case: Case, position: int) -> list[RepeatWarning]:
-    """The active cases that `case` would repeat, as the case board shows them once it has applied `position`."""
-    if (board := node.projectors.get("case_board")) is not None:
+    """The active cases that `case` would repeat as of `position`: the board's, and those saved since."""
+    board = node.projectors.get("case_board")
+    applied = board.position if board is not None else position
+    recent = node.recent_cases.since(applied, position) if node.recent_cases is not None else None
+    if board is not None and recent is None:  # the board lags past what is remembered: it catches up first
         await board.wait_for(position, BOARD_WAIT_SECONDS)
-    rows = await asyncio.to_thread(
+        recent = {}
+    rows = await node.views.call(
         repeat_candidates, node.views, targets=list(case.targets), topic=case.topic.value,
         window_start=case.window[0].isoformat(), window_end=case.window[1].isoformat(),
-        states=sorted(state.value for state in ACTIVE_STATES),
+        states=sorted(state.value for state in ACTIVE_STATES), limit=LIMIT,
     )
-    return [_warning(case, row) for row in rows if case.duplicates(_as_case(row))]
+    by_id = {row["id"]: row for row in rows}
+    for case_id, summary in (recent or {}).items():  # what the board does not show yet, as it now stands
+        by_id.pop(case_id, None)
+        if summary.state in ACTIVE_VALUES:
+            by_id[case_id] = summary.row() | {"proposed_on": summary.proposed_on}
+    candidates = sorted(by_id.values(), key=lambda row: (row.get("proposed_on", ""), row["id"]), reverse=True)
+    return [_warning(case, row) for row in candidates if case.duplicates(_as_case(row))][:LIMIT]
 
 
 def _as_case(row: dict[str, Any]) -> SimpleNamespace:

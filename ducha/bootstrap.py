@@ -29,6 +29,7 @@ from ducha.commands import CaseCommands
 from ducha.lead_commands import LeadCommands
 from ducha.ledger_commands import InstructionCommands, PlanCommands, TaskCommands
 from ducha.plan_commands import PlannedCaseCommands
+from ducha.recent_cases import RecentCases
 from ducha.received_commands import ReceivedCommands
 from ducha.embedded_nats import EmbeddedNats
 from ducha.keys import NodeKey
@@ -132,6 +133,7 @@ class Node:
     relay: Relay | None = None
     federation: Any = None  # ducha.federation.runner.Federation, when DUCHA_TRUST_STORE is set
     projectors: dict[str, ProjectionView] = field(default_factory=dict)  # every projection's view of its projector
+    recent_cases: RecentCases | None = None  # cases saved that the board may not show yet (repeated supervision)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def read_store(self, work: Callable[..., T], /, *args: Any) -> T:
@@ -271,6 +273,8 @@ def bootstrap(
     calendar = OfficialCalendar()
     app = open_store(settings.store_url, settings.data_dir)
     writer = Writer(app)
+    recent_cases = RecentCases(complete_after=writer.last_position)
+    writer.on_recorded(recent_cases.record)
     views = ViewStore.open(settings.store_url, settings.data_dir)
     projections = {name: factory() for name, factory in PROJECTIONS.items()}
     for projection in projections.values():
@@ -297,6 +301,7 @@ def bootstrap(
         cases=cases,
         leads=LeadCommands(writer, registry, clock, settings.node),
         case_board=projections["case_board"],
+        recent_cases=recent_cases,
         projections=projections,
         key=key,
         audit_store=audit_store,

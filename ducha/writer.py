@@ -70,6 +70,7 @@ class Writer:
         self._queue: queue.SimpleQueue[_Work | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._listeners: list[Callable[[int], None]] = []
+        self._recorded: list[Callable[[list[Aggregate], dict[tuple[UUID, int], int]], None]] = []
         self._last_position: int | None = None
 
     @property
@@ -86,6 +87,11 @@ class Writer:
     def on_commit(self, listener: Callable[[int], None]) -> None:
         """Calls `listener(last_position)` on the writer thread after each commit."""
         self._listeners.append(listener)
+
+    def on_recorded(self, listener: Callable[[list[Aggregate], dict[tuple[UUID, int], int]], None]) -> None:
+        """Calls `listener(aggregates, positions)` on the writer thread after each commit, before any of
+        its commands is answered: the aggregates saved, and each event's position by (id, version)."""
+        self._recorded.append(listener)
 
     def start(self) -> None:
         if self._thread is None:
@@ -211,6 +217,11 @@ class Writer:
             last = max(positions.values())
             if self._last_position is None or last > self._last_position:
                 self._last_position = last
+            for recorded in self._recorded:
+                try:
+                    recorded(aggregates, positions)
+                except Exception:  # committed all the same: its commands are answered as such
+                    log.exception("a commit listener failed", position=last)
             for listener in self._listeners:
                 listener(last)
         return positions

@@ -124,9 +124,9 @@ def repeat_candidates(
     limit: int = 20,
 ) -> list[dict[str, Any]]:
     """The latest `limit` cases in `states` that visit one of `targets` on `topic` or in a window overlapping
-    the given one (Art. 15): id, title, topic, targets and window only."""
+    the given one (Art. 15): id, title, topic, targets, window and the day proposed only."""
     sql = (
-        "SELECT id, title, topic, targets, window_start, window_end FROM case_board"
+        "SELECT id, title, topic, targets, window_start, window_end, proposed_on FROM case_board"
         f" WHERE state IN ({', '.join('?' for _ in states)}) AND (topic = ? OR (window_start <= ? AND window_end >= ?))"
         f" AND id IN (SELECT case_id FROM case_board_targets WHERE target IN ({', '.join('?' for _ in targets)}))"
         " ORDER BY proposed_on DESC, id LIMIT ?"

@@ -3,6 +3,9 @@ approved case visits, on the same topic or in an overlapping window, is accepted
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import pytest
 
 from tests.e2e import steps
@@ -81,3 +84,32 @@ async def test_approval_names_the_case_it_would_repeat(api):
 
     assert answer["state"] == "approved"
     assert [w["id"] for w in answer["warnings"]] == [earlier]
+
+
+async def stop_the_board(node) -> None:
+    """The case board's projector stops applying: what is committed from now on is not on the board."""
+    (task,) = [t for t in node._tasks if t.get_name() == "projector:case_board"]
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_proposal_names_a_case_approved_just_before_that_the_board_does_not_show_yet(api, node):
+    await stop_the_board(node)
+    earlier = await approved(api)
+
+    answer = await proposed_answer(api, title="再次督查稳就业")
+
+    assert [w["id"] for w in answer["warnings"]] == [earlier]
+
+
+async def test_merge_since_the_board_last_applied_moves_the_warning_to_the_surviving_case(api, node):
+    absorbed = await approved(api)
+    survivor = await approved(api, title="吉林市稳就业督查", targets=["220200"])
+    assert await node.projectors["case_board"].wait_for(node.writer.last_position, timeout=10)
+    await stop_the_board(node)
+    await api.act(survivor, "merge", {"absorbed_id": absorbed, "grounds": "能合尽合", "on": "2026-09-03"})
+
+    answer = await proposed_answer(api, title="再次督查稳就业")
+
+    assert [w["id"] for w in answer["warnings"]] == [survivor]  # the board still shows the absorbed case active
