@@ -50,7 +50,14 @@ async def repeated_supervision(node: Node, case: Case, position: int) -> list[Re
         if summary.state in ACTIVE_VALUES:
             by_id[case_id] = summary.row() | {"proposed_on": summary.proposed_on}
     candidates = sorted(by_id.values(), key=lambda row: (row.get("proposed_on", ""), row["id"]), reverse=True)
-    return [_warning(case, row) for row in candidates if case.duplicates(_as_case(row))][:LIMIT]
+    warnings = []
+    for row in candidates:
+        other = _as_case(row)  # each row read once, for the rule and for its warning
+        if case.duplicates(other):
+            warnings.append(_warning(case, other, row["title"]))
+            if len(warnings) == LIMIT:
+                break
+    return warnings
 
 
 def _as_case(row: dict[str, Any]) -> SimpleNamespace:
@@ -59,12 +66,11 @@ def _as_case(row: dict[str, Any]) -> SimpleNamespace:
     return SimpleNamespace(id=UUID(row["id"]), targets=row["targets"], topic=row["topic"], window=window)
 
 
-def _warning(case: Case, row: dict[str, Any]) -> RepeatWarning:
-    other = _as_case(row)
+def _warning(case: Case, other: SimpleNamespace, title: str) -> RepeatWarning:
     shared = ", ".join(sorted(set(case.targets) & set(other.targets)))
     reasons = []
     if other.topic == case.topic:
         reasons.append(f"on the same topic ({other.topic})")
     if case.window[0] <= other.window[1] and other.window[0] <= case.window[1]:
         reasons.append(f"in an overlapping window ({other.window[0]} to {other.window[1]})")
-    return RepeatWarning(id=other.id, title=row["title"], why=f"visits {shared} {' and '.join(reasons)}")
+    return RepeatWarning(id=other.id, title=title, why=f"visits {shared} {' and '.join(reasons)}")
