@@ -17,14 +17,7 @@ from handlers.relay import ensure_stream
 from projections.base import digest, rebuild
 from projections.case_board import CaseBoard, get_case
 from projections.store import ViewStore
-from tests.projections.history import NODE, History, ignored_event, poison_event
-
-
-@pytest.fixture
-def history(tmp_path: Path, registry):
-    built = History(tmp_path / "events", registry)
-    yield built
-    built.close()
+from tests.projections.history import NODE, ignored_event, poison_event
 
 
 @pytest.fixture

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ducha.recent_cases import RecentCases
-from tests.projections.history import History
-
-
-@pytest.fixture
-def history(tmp_path: Path, registry):
-    built = History(tmp_path / "events", registry)
-    yield built
-    built.close()
 
 
 @pytest.fixture

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from domain.case import Case
 from tests.projections.history import AGENCY, NOW, History
-
-
-@pytest.fixture
-def history(tmp_path: Path, registry):
-    built = History(tmp_path / "events", registry)
-    yield built
-    built.close()
 
 
 def note(history: History, text: str):
