@@ -24,8 +24,6 @@ from domain.case_base import ACTIVE_STATES
 from ducha.bootstrap import Node
 from projections.case_board_queries import repeat_candidates
 
-
-
 BOARD_WAIT_SECONDS = 1.0
 LIMIT = 20  # warnings at most: the latest cases repeated
 ACTIVE_VALUES = frozenset(state.value for state in ACTIVE_STATES)
@@ -42,14 +40,14 @@ async def repeated_supervision(node: Node, case: Case, position: int) -> list[Re
     rows = await node.views.call(
         repeat_candidates, node.views, targets=list(case.targets), topic=case.topic.value,
         window_start=case.window[0].isoformat(), window_end=case.window[1].isoformat(),
-        states=sorted(state.value for state in ACTIVE_STATES), limit=LIMIT,
+        states=sorted(ACTIVE_VALUES), limit=LIMIT,
     )
     by_id = {row["id"]: row for row in rows}
     for case_id, summary in (recent or {}).items():  # what the board does not show yet, as it now stands
         by_id.pop(case_id, None)
         if summary.state in ACTIVE_VALUES:
-            by_id[case_id] = summary.row() | {"proposed_on": summary.proposed_on}
-    candidates = sorted(by_id.values(), key=lambda row: (row.get("proposed_on", ""), row["id"]), reverse=True)
+            by_id[case_id] = summary.row()
+    candidates = sorted(by_id.values(), key=lambda row: (row["proposed_on"], row["id"]), reverse=True)
     warnings = []
     for row in candidates:
         other = _as_case(row)  # each row read once, for the rule and for its warning

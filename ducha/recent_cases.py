@@ -48,7 +48,7 @@ class CaseSummary:
         """In the shape of `repeat_candidates`' rows."""
         return {
             "id": self.id, "title": self.title, "topic": self.topic, "targets": list(self.targets),
-            "window_start": self.window_start, "window_end": self.window_end,
+            "window_start": self.window_start, "window_end": self.window_end, "proposed_on": self.proposed_on,
         }
 
 
