@@ -66,6 +66,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 VIEWS_CHECKPOINT_SECONDS = 1.0
+RECANCEL_SECONDS = 0.05
 
 # Every projection of a node, by name: what `ducha projections rebuild|digest` can name.
 # Node.start runs them in groups (PROJECTOR_GROUPS), one projector per group.
@@ -233,8 +234,9 @@ class Node:
             task.cancel()
         for task in self._tasks:
             # nats-py swallows a CancelledError that lands in its flush (e.g. during
-            # pull_subscribe), so one cancel() may be lost: cancel until the task is done.
-            while not (await asyncio.wait({task}, timeout=1.0))[0]:
+            # pull_subscribe, or a projector's acks), so one cancel() may be lost: cancel
+            # until the task is done, soon again (a lost cancel cost every stop a second).
+            while not (await asyncio.wait({task}, timeout=RECANCEL_SECONDS))[0]:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
