@@ -89,7 +89,9 @@ async def test_unknown_case_is_not_found(client, auth):
 async def test_a_target_does_not_see_a_covert_case_before_its_visit(client, auth, propose):
     created = await propose(proposal(methods=["covert-visit"]))
 
-    response = await client.get(f"/v1/cases/{created.json()['id']}", headers=auth(("220100", Role.TARGET)))
+    response = await client.get(
+        f"/v1/cases/{created.json()['id']}", params={"after": _position(created)}, headers=auth(("220100", Role.TARGET))
+    )
 
     assert response.status_code == 404  # the same answer as for no case at all (tests/api/test_secrecy.py)
     assert "covert" not in response.text and created.json()["id"] not in response.json()["detail"]

@@ -42,13 +42,14 @@ def test_a_token_that_expired_after_it_was_verified_is_refused(verifier):
 async def test_a_request_verifies_its_token_once(client, app, auth, propose, monkeypatch):
     from tests.api.builders import AGENCY
 
-    case_id = (await propose()).json()["id"]
+    proposed = await propose()
+    case_id, position = proposed.json()["id"], proposed.headers["Ducha-Position"]
     verifier = app.state.tokens
     calls = []
     checked = verifier.actor_of
     monkeypatch.setattr(verifier, "actor_of", lambda token: calls.append(token) or checked(token))
 
-    answer = await client.get(f"/v1/cases/{case_id}", headers=auth(AGENCY))
+    answer = await client.get(f"/v1/cases/{case_id}", params={"after": position}, headers=auth(AGENCY))
 
     assert answer.status_code == 200
     assert len(calls) == 1  # by the authorization policy; the route's own actor is that one
