@@ -11,11 +11,12 @@ with every projection's tracking, in ONE transaction, commit, and only then ack 
 between causes a redelivery that the tracking absorbs). On SQLite a batch is applied on the
 event loop's thread (`ViewStore.call_writing`: no GIL convoy with a worker thread; a worker
 thread only while another writer holds the views), in chunks of at most `CHUNK` messages,
-one transaction each, so the loop serves requests between two chunks. One pull request stays open on the
-consumer (`Puller`), so the next messages arrive while a batch is applied (the consumer lets
-two batches be unacknowledged); batches are still applied one after another, in stream
-order. Acks stay explicit, one per message (nats-py sends each without waiting for an
-answer; the issue rules out `AckPolicy.ALL`, which would ack a batch with its last message).
+one transaction each, so the loop serves requests between two chunks. One pull request
+stays open on the consumer (`Puller`), so the next messages arrive while a batch is
+applied (the consumer lets two batches be unacknowledged); batches are still applied one
+after another, in stream order. Acks stay explicit, one per message (nats-py sends each
+without waiting for an answer; the issue rules out `AckPolicy.ALL`, which would ack a batch
+with its last message).
 The tracking stays per projection (`projection_tracking`), so each view is rebuilt, digested
 and replayed on its own.
 
@@ -65,8 +66,8 @@ SERVER_MAX_DELIVER_FACTOR = 4
 # server then times a nak's delay against the back-off step instead (a 2nd nak waited ~30 s).
 ACK_WAIT = 30.0
 FETCH_TIMEOUT = 5.0
-# Messages per transaction when a batch is applied on the loop (SQLite): a chunk of the case
-# board and the other views' group holds the loop a few milliseconds.
+# Messages per transaction when a batch is applied on the loop (SQLite): what bounds how long
+# one chunk holds the loop (milliseconds for the case board or the other views' group).
 CHUNK = 64
 
 
