@@ -59,7 +59,7 @@ from projections.province_burden import ProvinceBurden
 from projections.received_cases import ReceivedCases
 from projections.received_instructions import ReceivedInstructions
 from projections.scores import Scores
-from projections.store import Projection, ViewStore
+from projections.store import Projection, ViewStore, short_work
 
 log = structlog.get_logger(__name__)
 
@@ -138,11 +138,8 @@ class Node:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def read_store(self, work: Callable[..., T], /, *args: Any) -> T:
-        """A short read of the event store: inline on SQLite, in a worker thread on PostgreSQL (see
-        `ViewStore.call`: a local statement costs less than the GIL's hand-over back from a thread)."""
-        if self.settings.uses_postgres:
-            return await asyncio.to_thread(work, *args)
-        return work(*args)
+        """A short read of the event store: inline on SQLite, in a worker thread on PostgreSQL."""
+        return await short_work(not self.settings.uses_postgres, work, *args)
 
     @property
     def nats_url(self) -> str:

@@ -113,9 +113,7 @@ class ViewStore:
         For bounded work only (one row, one page, one chunk of a batch): inline, it holds up
         the event loop while it runs.
         """
-        if self.postgres:
-            return await asyncio.to_thread(work, *args, **kwargs)
-        return work(*args, **kwargs)
+        return await short_work(not self.postgres, work, *args, **kwargs)
 
     async def call_writing(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """As `call`, for work that writes: inline only when the write lock is free (then held for the
@@ -202,6 +200,14 @@ class ViewStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+async def short_work(local: bool, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """`work(*args, **kwargs)` inline when its store is a `local` SQLite file, else in a worker thread (the
+    module's docstring says why); for the views (`ViewStore.call`) and the event store (`Node.read_store`)."""
+    if local:
+        return work(*args, **kwargs)
+    return await asyncio.to_thread(work, *args, **kwargs)
 
 
 def _runs_an_event_loop() -> bool:
