@@ -142,7 +142,23 @@ class PlanCommands(Commands):
 
 class PlannedCaseCommands(CaseCommands):
     """The node's case commands with 一事一报 at approval: an approval checks the filed plan of the case's level
-    for the year of its window, in the approval's own act."""
+    for the year of its window, in the approval's own act.
+
+    The plan is read from the repository's cache without a copy (the check only reads it), and
+    a level and year known to have no plan is not asked again (a miss is never cached by the
+    repository, so every approval at a level without a plan read the store): the writer is the
+    store's only writer, and a plan it saves is forgotten as absent before its command is answered.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._absent: set[UUID] = set()  # plan ids read and not found; touched on the writer thread only
+        self.writer.on_recorded(self._plans_saved)
+
+    def _plans_saved(self, aggregates: list[Any], _positions: Any) -> None:
+        for aggregate in aggregates:
+            if isinstance(aggregate, AnnualPlan):
+                self._absent.discard(aggregate.id)
 
     async def run(
         self, command: str, actor: Actor, case_id: UUID, *, on: date | None = None,
@@ -164,8 +180,13 @@ class PlannedCaseCommands(CaseCommands):
         return await self._run(command, case_id, act, expected_version)
 
     def _plan(self, case: Case) -> AnnualPlan | None:
+        wanted = plan_id(case.level, case.window[0].year)
+        if wanted in self._absent:
+            return None
+        repository = self.writer.app.repository
         try:
-            plan = self.writer.app.repository.get(plan_id(case.level, case.window[0].year))
+            plan = repository.get(wanted, deepcopy_from_cache=repository.fastforward)
         except AggregateNotFoundError:
+            self._absent.add(wanted)
             return None
         return plan if isinstance(plan, AnnualPlan) else None

@@ -150,6 +150,15 @@ async def test_case_outside_the_filed_plan_is_not_approved_without_its_own_appro
     assert approved.status_code == 200
 
 
+async def test_a_plan_filed_after_an_approval_without_one_is_checked_by_the_next_approval(client, auth, propose):
+    earlier = (await propose(proposal(targets=["220200"]))).json()
+    await post(client, auth, f"/v1/cases/{earlier['id']}/approve", {}, LEADER)  # no plan yet: nothing to check
+    await _filed_plan(client, auth)
+    case = (await propose(proposal(targets=["220200"]))).json()
+    refused = await client.post(f"/v1/cases/{case['id']}/approve", json={}, headers=auth(LEADER))
+    assert (refused.status_code, refused.json()["type"]) == (403, "urn:ducha:problem:out-of-plan")
+
+
 async def test_case_in_the_filed_plan_is_approved_and_counted_in_plan(client, auth, propose, node):
     await _filed_plan(client, auth)
     case = (await propose(proposal(targets=["220100"]))).json()
