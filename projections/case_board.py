@@ -44,6 +44,8 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS case_board_targets (
         case_id TEXT NOT NULL, target TEXT NOT NULL, notified_on TEXT, site_work_starts TEXT, visited_on TEXT,
         review_decide_by TEXT, review_open INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, target))""",
+    # the cases visiting a target: where repeated supervision's candidates are looked up from
+    "CREATE INDEX IF NOT EXISTS case_board_targets_by_target ON case_board_targets (target, case_id)",
     """CREATE TABLE IF NOT EXISTS case_board_requirements (
         case_id TEXT NOT NULL, requirement_id TEXT NOT NULL, target TEXT NOT NULL, deadline TEXT NOT NULL,
         status TEXT NOT NULL, overdue INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (case_id, requirement_id))""",

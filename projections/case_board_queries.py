@@ -125,15 +125,30 @@ def repeat_candidates(
 ) -> list[dict[str, Any]]:
     """The latest `limit` cases in `states` that visit one of `targets` on `topic` or in a window overlapping
     the given one (Art. 15): id, title, topic, targets, window and the day proposed only."""
-    sql = (
-        "SELECT id, title, topic, targets, window_start, window_end, proposed_on FROM case_board"
-        f" WHERE state IN ({', '.join('?' for _ in states)}) AND (topic = ? OR (window_start <= ? AND window_end >= ?))"
-        f" AND id IN (SELECT case_id FROM case_board_targets WHERE target IN ({', '.join('?' for _ in targets)}))"
-        " ORDER BY proposed_on DESC, id LIMIT ?"
-    )
+    sql, params = repeat_candidates_query(targets, topic, window_start, window_end, states, limit)
     with views.read() as tx:
-        rows = tx.query(sql, [*states, topic, window_end, window_start, *targets, limit])
+        rows = tx.query(sql, params)
     return [row | {"targets": json.loads(row["targets"])} for row in rows]
+
+
+def repeat_candidates_query(
+    targets: list[str], topic: str, window_start: str, window_end: str, states: list[str], limit: int,
+) -> tuple[str, list[Any]]:
+    """The SQL of `repeat_candidates` and its parameters.
+
+    It starts from the targets' index and reaches each case's row by its key (CROSS JOIN fixes
+    that order in SQLite): a target is visited by few cases, while the active states, where the
+    planner would otherwise start, hold most of the board.
+    """
+    sql = (
+        "SELECT DISTINCT b.id, b.title, b.topic, b.targets, b.window_start, b.window_end, b.proposed_on"
+        " FROM case_board_targets t CROSS JOIN case_board b"
+        f" WHERE t.target IN ({', '.join('?' for _ in targets)}) AND b.id = t.case_id"
+        f" AND b.state IN ({', '.join('?' for _ in states)})"
+        " AND (b.topic = ? OR (b.window_start <= ? AND b.window_end >= ?))"
+        " ORDER BY b.proposed_on DESC, b.id LIMIT ?"
+    )
+    return sql, [*targets, *states, topic, window_end, window_start, limit]
 
 
 def count_cases(views: ViewStore, *, filters: Filters | None = None, audience: Audience | None = None) -> dict[str, int]:

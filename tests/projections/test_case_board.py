@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import pytest
+
 from projections.base import apply_batch
 from projections.case_board import get_case, list_cases
+from projections.case_board_queries import repeat_candidates, repeat_candidates_query
 from tests.projections.history import NOW
 
 
@@ -90,3 +93,27 @@ def test_board_lists_newest_proposal_first_and_pages_with_the_total(history, vie
     second_page, _ = list_cases(views, limit=1, offset=1)
 
     assert ([r["id"] for r in first_page + second_page], total) == ([str(newer), str(older)], 2)
+
+
+def _candidates(views, targets):
+    return repeat_candidates(
+        views, targets=list(targets), topic="work-report", window_start="2026-12-01", window_end="2027-03-31",
+        states=["approved"],
+    )
+
+
+def test_a_case_visiting_two_of_the_targets_is_one_repeat_candidate(history, views, board):
+    case_id = history.propose(targets=("220100", "220200"))
+    history.approve(case_id)
+    apply_batch(views, board, history.envelopes())
+
+    assert [row["id"] for row in _candidates(views, ("220100", "220200"))] == [str(case_id)]
+
+
+def test_repeat_candidates_are_looked_up_from_the_targets_index(views):
+    if views.postgres:
+        pytest.skip("the query plan asserted is SQLite's; PostgreSQL plans by its own statistics")
+    with views.read() as tx:
+        sql, params = repeat_candidates_query(["220100"], "work-report", "2026-12-01", "2027-03-31", ["approved"], 20)
+        plan = [row["detail"] for row in tx.query("EXPLAIN QUERY PLAN " + sql, params)]
+    assert plan[0].startswith("SEARCH t USING COVERING INDEX case_board_targets_by_target")
