@@ -165,12 +165,12 @@ def decoded(row: dict[str, Any]) -> dict[str, Any]:
 
 def received_cases(views: ViewStore, targets: set[str] | None = None) -> list[dict[str, Any]]:
     """The received cases (of `targets` only, when given), newest first."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         rows = [decoded(r) for r in tx.query("SELECT * FROM received_cases ORDER BY received_on DESC, id")]
     return [r for r in rows if targets is None or r["target"] in targets]
 
 
 def received_case(views: ViewStore, record_id: str) -> dict[str, Any] | None:
-    with views.transaction() as tx:
+    with views.read() as tx:
         row = tx.query_one("SELECT * FROM received_cases WHERE id = ?", (record_id,))
     return None if row is None else decoded(row)

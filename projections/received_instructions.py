@@ -78,11 +78,11 @@ def decoded(row: dict[str, Any]) -> dict[str, Any]:
 
 def received_instructions(views: ViewStore) -> list[dict[str, Any]]:
     """Every received instruction, newest assignment first."""
-    with views.transaction() as tx:
+    with views.read() as tx:
         return [decoded(r) for r in tx.query("SELECT * FROM received_instructions ORDER BY assigned_on DESC, id")]
 
 
 def received_instruction(views: ViewStore, record_id: str) -> dict[str, Any] | None:
-    with views.transaction() as tx:
+    with views.read() as tx:
         row = tx.query_one("SELECT * FROM received_instructions WHERE id = ?", (record_id,))
     return None if row is None else decoded(row)
