@@ -26,6 +26,7 @@ from api.auth import ActorDep
 from api.deps import NodeDep
 from api.as_of import as_of_moment, case_as_of
 from api.case_views import MODELS, BoardCounts, BoardPage, CaseAsOf, CaseAsOfForParty, CaseForParty, CaseView
+from api.paging import Limit, Offset
 from api.preconditions import etag
 from api.problems import problems
 from domain.actor import Actor
@@ -37,8 +38,6 @@ from projections.case_board_queries import Filters
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 PROJECTION = "case_board"
-MAX_PAGE = 200
-MAX_OFFSET = 2**31 - 1  # the store's integers are 64-bit; no board is that long
 MAX_WAIT_SECONDS = 5.0
 
 
@@ -93,7 +92,7 @@ FiltersDep = Annotated[Filters, Depends(filters_of)]
 @router.get("", response_model=BoardPage, responses=problems(401, 403, 422), summary="The case board, filtered and paged")
 async def list_case_board(
     reader: Reader, node: NodeDep, response: Response, filters: FiltersDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 50, offset: Offset = 0,
     after: After = None, wait: Wait = MAX_WAIT_SECONDS,
 ) -> BoardPage:
     await catch_up(node, response, after, wait)

@@ -14,6 +14,7 @@ from api.auth import ActorDep
 from api.case_command_routes import ON_CASE, ExpectedVersion
 from api.deps import NodeDep
 from api.ledger_common import answer, scope, visible
+from api.paging import Limit, Offset, page_of
 from api.problems import problems
 from api.visibility import visible_cases
 from projections.instructions import board, decoded
@@ -49,16 +50,20 @@ async def order_covert_check(
 
 
 @router.get("", responses=problems(401, 403), summary="The instruction board (批示办理台)")
-async def instruction_board(actor: ActorDep, node: NodeDep, state: str | None = Query(None)) -> dict[str, Any]:
+async def instruction_board(
+    actor: ActorDep, node: NodeDep, state: str | None = Query(None), limit: Limit = 50, offset: Offset = 0,
+) -> dict[str, Any]:
+    """A page of the board; `total` and `overdue` count every instruction the caller sees."""
     scope(node.registry, actor)
     today = node.clock.now().date()
     rows = await asyncio.to_thread(board, node.views, state)
     items = [decoded(r, today) for r in rows if visible(node, actor, r["lead_unit"])]
-    named = [case for item in items for case in item["covert_checks"]]
+    page = page_of(items, limit, offset, key="items")
+    named = [case for item in page["items"] for case in item["covert_checks"]]
     seen = await asyncio.to_thread(visible_cases, node.views, actor, node.registry, named)
-    for item in items:  # the unit under a covert check must not learn of it from the board
+    for item in page["items"]:  # the unit under a covert check must not learn of it from the board
         item["covert_checks"] = [case for case in item["covert_checks"] if case in seen]
-    return {"today": today, "items": items, "total": len(items), "overdue": sum(i["overdue_today"] for i in items)}
+    return {"today": today, **page, "overdue": sum(i["overdue_today"] for i in items)}
 
 
 def _endpoint(command: str, model: type[m.Command]):

@@ -16,10 +16,11 @@ from fastapi import APIRouter, Query
 from api.auth import ActorDep
 from api.deps import NodeDep
 from api.ledger_common import check_visible
+from api.paging import Limit, Offset
 from api.problems import problems
 from domain.errors import NotFound
 from projections.case_board_queries import light_of
-from projections.province_board import board
+from projections.province_board import board_page
 from projections.province_burden import unit_burden
 
 router = APIRouter(prefix="/v1/province", tags=["province"])
@@ -27,18 +28,17 @@ router = APIRouter(prefix="/v1/province", tags=["province"])
 
 @router.get("/cases", responses=problems(401, 403, 404, 422), summary="Every case of this node and of the levels below it")
 async def province_cases(
-    actor: ActorDep, node: NodeDep, level: str | None = Query(None, max_length=20), state: str | None = Query(None, max_length=40)
+    actor: ActorDep, node: NodeDep, level: str | None = Query(None, max_length=20), state: str | None = Query(None, max_length=40),
+    limit: Limit = 50, offset: Offset = 0,
 ) -> dict[str, Any]:
+    """A page of the board (by level, then newest proposal first); `total` and `by_level` count every matching case."""
     if node.registry.government_of(actor.unit) != node.settings.node:
         raise NotFound("no province-wide board here")
-    rows = await asyncio.to_thread(board, node.views, level=level, state=state)
+    rows, by_level = await asyncio.to_thread(board_page, node.views, level=level, state=state, limit=limit, offset=offset)
     today = node.clock.now().date()
     cases = [r | {"light": light_of(r["next_due_on"], today, node.calendar, node.policy.yellow_within_working_days)} for r in rows]
-    by_level: dict[str, dict[str, int]] = {}
-    for case in cases:
-        states = by_level.setdefault(case["level"], {})
-        states[case["state"]] = states.get(case["state"], 0) + 1
-    return {"cases": cases, "total": len(cases), "by_level": by_level}
+    total = sum(n for states in by_level.values() for n in states.values())
+    return {"cases": cases, "total": total, "limit": limit, "offset": offset, "by_level": by_level}
 
 
 @router.get("/units/{code}/burden", responses=problems(401, 403, 404, 422), summary="A unit's burden for a year, over every level")

@@ -23,6 +23,7 @@ from api.deps import NodeDep
 from api.authorization import NOT_FOUND, sees_received
 from api.ledger_common import answer
 from api.ledger_models import Answer
+from api.paging import Limit, Offset, page_of
 from api.problems import problems
 from domain.errors import NotFound
 from projections.received_cases import received_case, received_cases
@@ -53,10 +54,10 @@ class RequestReview(Command):
 
 
 @router.get("", responses=problems(401, 403), summary="The cases received from above that concern the caller")
-async def list_received_cases(actor: ActorDep, node: NodeDep) -> dict[str, Any]:
+async def list_received_cases(actor: ActorDep, node: NodeDep, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     rows = await asyncio.to_thread(received_cases, node.views)
     mine = [r for r in rows if sees_received(node.registry, actor, r["target"])]
-    return {"cases": mine, "total": len(mine)}
+    return page_of(mine, limit, offset, key="cases")
 
 
 @router.get("/{received_id}", responses=problems(401, 403, 404), summary="One case received from above")

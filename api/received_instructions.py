@@ -16,6 +16,7 @@ from api.auth import ActorDep
 from api.case_command_routes import ON_CASE, ExpectedVersion
 from api.deps import NodeDep
 from api.ledger_common import answer
+from api.paging import Limit, Offset, page_of
 from api.problems import problems
 from domain.errors import NotFound
 from projections.received_instructions import received_instruction, received_instructions
@@ -24,10 +25,10 @@ router = APIRouter(prefix="/v1/received-instructions", tags=["received instructi
 
 
 @router.get("", responses=problems(401, 403), summary="The instructions received from above that concern the caller")
-async def list_received_instructions(actor: ActorDep, node: NodeDep) -> dict[str, Any]:
+async def list_received_instructions(actor: ActorDep, node: NodeDep, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     rows = await asyncio.to_thread(received_instructions, node.views)
     mine = [r for r in rows if sees_received(node.registry, actor, r["lead_unit"])]
-    return {"instructions": mine, "total": len(mine)}
+    return page_of(mine, limit, offset, key="instructions")
 
 
 @router.get("/{received_id}", responses=problems(401, 403, 404), summary="One instruction received from above")

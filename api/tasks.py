@@ -20,6 +20,7 @@ from api.auth import ActorDep
 from api.case_command_routes import ON_CASE, ExpectedVersion
 from api.deps import NodeDep
 from api.ledger_common import answer, scope, visible
+from api.paging import Limit, Offset, page_of
 from api.problems import problems
 from domain.errors import NotFound
 from ducha.bootstrap import Node
@@ -79,12 +80,12 @@ def _endpoint(command: str, model: type[m.Command]):
 
 
 @router.get("/overdue", responses=problems(401, 403), summary="Open tasks past their deadline today (逾期清单)")
-async def list_overdue(actor: ActorDep, node: NodeDep) -> dict[str, Any]:
+async def list_overdue(actor: ActorDep, node: NodeDep, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     scope(node.registry, actor)
     today = node.clock.now().date()
     rows = await asyncio.to_thread(overdue_tasks, node.views, today)
     items = [r for r in rows if visible(node, actor, r["responsible_unit"])]
-    return {"today": today, "items": items, "total": len(items)}
+    return {"today": today, **page_of(items, limit, offset, key="items")}
 
 
 @router.get("/{task_id}/tree", responses=problems(401, 403, 404),

@@ -62,21 +62,73 @@ class ProvinceBoard:
 # ---- reading ----------------------------------------------------------------------------
 
 OWN = """SELECT id AS case_id, level, title, case_type, topic, covert, targets, state, proposed_on, reported_on,
-    closed_on, next_due_on FROM case_board WHERE state <> 'merged'"""
+    closed_on, next_due_on FROM case_board"""
+
+# Both sources in one ordering: the keys of a page are chosen in SQL, then each row is read from its own table.
+KEYS = """SELECT 'own' AS source, level, id AS case_id, state, proposed_on FROM case_board WHERE state <> 'merged'
+    UNION ALL SELECT 'reported' AS source, level, case_id, state, proposed_on FROM province_board"""
+
+
+def _filters(level: str | None, state: str | None) -> tuple[str, list[str]]:
+    conditions, params = [], []
+    if level is not None:
+        conditions.append("level = ?")
+        params.append(level)
+    if state is not None:
+        conditions.append("state = ?")
+        params.append(state)
+    return (f" WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
 
 def board(views: ViewStore, *, level: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
-    """Every case of this node and every case reported from below, by level then newest proposal first;
-    `source` says which (`own` or `reported`), `next_due_on` is known only for own cases."""
+    """This node's own cases and the cases reported from below, by level then newest proposal first; `source`
+    says which (`own` or `reported`), `next_due_on` is known only for own cases."""
     with views.read() as tx:
-        own = [r | {"source": "own"} for r in tx.query(OWN)]
-        reported = [r | {"source": "reported", "next_due_on": None} for r in tx.query("SELECT * FROM province_board")]
-    rows = [
+        return _rows(tx, level, state, None, 0)
+
+
+def board_page(
+    views: ViewStore, *, level: str | None = None, state: str | None = None, limit: int = 50, offset: int = 0,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
+    """A page of `board` and, per level, how many of every matching case are in each state: read together."""
+    with views.read() as tx:
+        return _rows(tx, level, state, limit, offset), _counts(tx, level, state)
+
+
+def _rows(tx: Tx, level: str | None, state: str | None, limit: int | None, offset: int) -> list[dict[str, Any]]:
+    """The keys of the page are chosen in SQL over both sources; then each row is read from its own table."""
+    where, params = _filters(level, state)
+    page, bounds = (" LIMIT ? OFFSET ?", [limit, offset]) if limit is not None else ("", [])
+    keys = tx.query(
+        f"SELECT source, level, case_id FROM ({KEYS}) AS k{where} ORDER BY level, proposed_on DESC, source, case_id{page}",
+        [*params, *bounds],
+    )
+    own = [k["case_id"] for k in keys if k["source"] == "own"]
+    reported = [(k["level"], k["case_id"]) for k in keys if k["source"] == "reported"]
+    rows = {("own", r["level"], r["case_id"]): r | {"source": "own"} for r in _own(tx, own)}
+    rows |= {("reported", r["level"], r["case_id"]): r | {"source": "reported", "next_due_on": None} for r in _reported(tx, reported)}
+    return [
         r | {"covert": bool(r["covert"]), "targets": json.loads(r["targets"]),
              **({"results": json.loads(r["results"])} if "results" in r else {})}
-        for r in (*own, *reported)
-        if (level is None or r["level"] == level) and (state is None or r["state"] == state)
+        for r in (rows[(k["source"], k["level"], k["case_id"])] for k in keys)
     ]
-    rows.sort(key=lambda r: r["proposed_on"], reverse=True)
-    rows.sort(key=lambda r: r["level"])
-    return rows
+
+
+def _counts(tx: Tx, level: str | None, state: str | None) -> dict[str, dict[str, int]]:
+    where, params = _filters(level, state)
+    rows = tx.query(f"SELECT level, state, COUNT(*) AS n FROM ({KEYS}) AS k{where} GROUP BY level, state", params)
+    by_level: dict[str, dict[str, int]] = {}
+    for row in rows:
+        by_level.setdefault(row["level"], {})[row["state"]] = int(row["n"])
+    return by_level
+
+
+def _own(tx: Tx, ids: list[str]) -> list[dict[str, Any]]:
+    return tx.query(f"{OWN} WHERE id IN ({', '.join('?' for _ in ids)})", ids) if ids else []
+
+
+def _reported(tx: Tx, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    if not keys:
+        return []
+    pairs = " OR ".join("(level = ? AND case_id = ?)" for _ in keys)
+    return tx.query(f"SELECT * FROM province_board WHERE {pairs}", [value for key in keys for value in key])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from domain.actor import Role
 from projections.base import digest, rebuild
 from tests.api.builders import AGENCY, LEADER, proposal
@@ -110,6 +112,34 @@ async def test_clock_turns_a_task_red_past_its_deadline_marks_it_overdue_and_war
     assert ("TaskOverdue", "TargetUrged", "LightChanged", "TaskWarningRaised") == tuple(events[1:])
     assert again.recorded == {}
     assert [i["task_id"] for i in overdue["items"]] == [task["id"]]
+
+
+async def test_overdue_list_is_paged_with_the_total_of_every_overdue_task(client, auth, node, clock):
+    tasks = [await post(client, auth, "/v1/tasks", task_body(milestones=[], deadline="2026-11-30"), AGENCY, 201) for _ in range(2)]
+    clock.set(datetime(2026, 12, 2, 2, 0, tzinfo=UTC))
+    await settled(node, tasks[-1]["position"])
+    tick = await node.ledger_clock.tick()
+    await settled(node, max(tick.recorded.values()))
+    first = (await client.get("/v1/tasks/overdue?limit=1", headers=auth(AGENCY))).json()
+    second = (await client.get("/v1/tasks/overdue?limit=1&offset=1", headers=auth(AGENCY))).json()
+    assert (first["total"], len(first["items"]), len(second["items"])) == (2, 1, 1)
+    assert {first["items"][0]["task_id"], second["items"][0]["task_id"]} == {t["id"] for t in tasks}
+
+
+async def test_instruction_board_is_paged_with_the_total_of_every_instruction_seen(client, auth, node):
+    issued = [await post(client, auth, "/v1/instructions", {"text": text, "lead_unit": "220100", "urgency": "urgent"},
+                         LEADER, 201) for text in ("一", "二")]
+    await settled(node, issued[-1]["position"])
+    first = (await client.get("/v1/instructions?limit=1", headers=auth(AGENCY))).json()
+    second = (await client.get("/v1/instructions?limit=1&offset=1", headers=auth(AGENCY))).json()
+    assert (first["total"], len(first["items"]), len(second["items"])) == (2, 1, 1)
+    assert {first["items"][0]["instruction_id"], second["items"][0]["instruction_id"]} == {i["id"] for i in issued}
+
+
+@pytest.mark.parametrize("path", ["/v1/tasks/overdue", "/v1/instructions"])
+async def test_a_ledger_list_page_over_the_cap_is_refused(client, auth, path):
+    response = await client.get(f"{path}?limit=201", headers=auth(AGENCY))
+    assert (response.status_code, response.headers["content-type"]) == (422, "application/problem+json")
 
 
 async def test_instruction_is_answered_once_by_the_lead_unit_and_checked_covertly(client, auth, node):

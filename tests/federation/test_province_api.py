@@ -60,3 +60,24 @@ async def test_a_units_province_wide_burden_sums_what_the_levels_below_reported(
     found = await eventually(unit, lambda u: u["total"] > 0, "the reported burden is counted")
 
     assert (found["counts"], found["own"]["reports"]) == ({"on_site_visits": 2, "material_requests": 1, "reports": 4}, 0)
+
+
+async def test_the_province_wide_board_pages_and_counts_every_matching_case(node, client, auth):  # noqa: F811
+    for title in ("一", "二", "三"):
+        await Applier(node.tasks).apply(case_report(level=CITY, title=title), CITY)
+
+    async def page(offset: int) -> dict:
+        return (await client.get(f"/v1/province/cases?limit=2&offset={offset}", headers=auth(AGENCY))).json()
+
+    first = await eventually(lambda: page(0), lambda b: b["total"] == 3, "the three reported cases are on the board")
+    second = await page(2)
+
+    assert (len(first["cases"]), len(second["cases"]), second["total"]) == (2, 1, 3)
+    assert {c["title"] for c in first["cases"] + second["cases"]} == {"一", "二", "三"}
+    assert second["by_level"] == {CITY: {"closed": 3}}
+
+
+async def test_a_province_wide_page_over_the_cap_is_refused(client, auth):  # noqa: F811
+    response = await client.get("/v1/province/cases?limit=201", headers=auth(AGENCY))
+
+    assert (response.status_code, response.headers["content-type"]) == (422, "application/problem+json")

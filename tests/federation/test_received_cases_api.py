@@ -192,3 +192,35 @@ async def test_the_lead_unit_reads_its_answer_refused_by_the_province(node, clie
                               "the refusal is on the lead unit's view")
 
     assert (answer.json()["state"], answer.json()["history"][-1]["refusal"]["reason"]) == ("assigned", "wrong-state")
+
+
+async def test_the_received_cases_list_is_paged_with_the_total_of_the_callers_cases(node, client, auth):  # noqa: F811
+    await received(node, notice())
+
+    async def page(offset: int) -> dict:
+        return (await client.get(f"/v1/received-cases?limit=1&offset={offset}", headers=auth(NANGUAN))).json()
+
+    first = await eventually(lambda: page(0), lambda b: b["total"] == 1, "the notice is on Nanguan's list")
+    second = await page(1)
+
+    assert ([c["id"] for c in first["cases"]], second["cases"], second["total"]) == ([str(RECORD)], [], 1)
+
+
+async def test_the_received_instructions_list_is_paged_with_the_total_of_the_callers_instructions(node, client, auth):  # noqa: F811
+    await Applier(node.tasks, node.cases, COUNTY).apply(assigned(), PROVINCE)
+
+    async def page(offset: int) -> dict:
+        return (await client.get(f"/v1/received-instructions?limit=1&offset={offset}", headers=auth(NANGUAN))).json()
+
+    first = await eventually(lambda: page(0), lambda b: b["total"] == 1, "the instruction is on Nanguan's list")
+    second = await page(1)
+
+    assert ([i["id"] for i in first["instructions"]], second["instructions"], second["total"]) == (
+        [str(INSTRUCTION_RECORD)], [], 1)
+
+
+@pytest.mark.parametrize("path", ["/v1/received-cases", "/v1/received-instructions"])
+async def test_a_received_list_page_over_the_cap_is_refused(client, auth, path):  # noqa: F811
+    response = await client.get(f"{path}?limit=201", headers=auth(NANGUAN))
+
+    assert (response.status_code, response.headers["content-type"]) == (422, "application/problem+json")
