@@ -80,28 +80,23 @@ def _filters(level: str | None, state: str | None) -> tuple[str, list[str]]:
     return (f" WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
 
-def board(views: ViewStore, *, level: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
-    """This node's own cases and the cases reported from below, by level then newest proposal first; `source`
-    says which (`own` or `reported`), `next_due_on` is known only for own cases."""
-    with views.read() as tx:
-        return _rows(tx, level, state, None, 0)
-
-
 def board_page(
     views: ViewStore, *, level: str | None = None, state: str | None = None, limit: int = 50, offset: int = 0,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
-    """A page of `board` and, per level, how many of every matching case are in each state: read together."""
+    """A page of this node's own cases and the cases reported from below, by level then newest proposal first,
+    and, per level, how many of every matching case are in each state: read together. `source` says which
+    (`own` or `reported`); `next_due_on` is known only for own cases."""
     with views.read() as tx:
         return _rows(tx, level, state, limit, offset), _counts(tx, level, state)
 
 
-def _rows(tx: Tx, level: str | None, state: str | None, limit: int | None, offset: int) -> list[dict[str, Any]]:
+def _rows(tx: Tx, level: str | None, state: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     """The keys of the page are chosen in SQL over both sources; then each row is read from its own table."""
     where, params = _filters(level, state)
-    page, bounds = (" LIMIT ? OFFSET ?", [limit, offset]) if limit is not None else ("", [])
     keys = tx.query(
-        f"SELECT source, level, case_id FROM ({KEYS}) AS k{where} ORDER BY level, proposed_on DESC, source, case_id{page}",
-        [*params, *bounds],
+        f"SELECT source, level, case_id FROM ({KEYS}) AS k{where}"
+        " ORDER BY level, proposed_on DESC, source, case_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     )
     own = [k["case_id"] for k in keys if k["source"] == "own"]
     reported = [(k["level"], k["case_id"]) for k in keys if k["source"] == "reported"]

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from ducha.federation import state
 from ducha.federation.contracts import ActorRef, BurdenReported, CaseReported, SignedMessage
-from projections.province_board import board
+from projections.province_board import board_page
 from projections.province_burden import unit_burden
 from tests.federation.builders import CITY, COUNTY, DAY, PROVINCE, message
 from tests.federation.cases import CITY_AGENCY, city_case_closed, city_case_reported
@@ -79,7 +79,7 @@ async def test_a_case_report_from_below_shows_on_the_province_board(make_level, 
     await deliver(province, message(report, sender=CITY, receiver=PROVINCE, key=keys[CITY]))
     project(province)
 
-    (row,) = board(province.node.views)
+    (row,) = board_page(province.node.views)[0]
     assert (row["case_id"], row["level"], row["state"], row["source"], row["sender"]) == (
         str(report.case_id), CITY, "closed", "reported", CITY
     )
@@ -155,7 +155,7 @@ async def test_own_cases_stand_beside_reported_ones_on_the_board(make_level, key
         for envelope in city.node.reader.envelopes(0, 10_000):
             city.node.projections["case_board"].apply(tx, envelope)
 
-    rows = board(city.node.views)
+    rows = board_page(city.node.views)[0]
 
     assert [(r["level"], r["source"]) for r in rows] == [(CITY, "own"), (COUNTY, "reported")]
     assert rows[0]["case_id"] == str(own)

@@ -4,7 +4,7 @@ case and Nanguan's burden reach the province's province-wide views, the county's
 from __future__ import annotations
 
 from domain.actor import Actor, Role
-from projections.province_board import board
+from projections.province_board import board_page
 from projections.province_burden import unit_burden
 from tests.federation.builders import CITY, COUNTY, COUNTY_UNIT, DEADLINE, PROVINCE
 from tests.federation.cases import city_case_closed
@@ -14,7 +14,7 @@ COUNTY_AGENCY = Actor("220102-DCS", Role.AGENCY, "区督查员")
 
 
 def province_row(levels_, case_id) -> dict | None:
-    return next((r for r in board(levels_.nodes[PROVINCE].views) if r["case_id"] == str(case_id)), None)
+    return next((r for r in board_page(levels_.nodes[PROVINCE].views)[0] if r["case_id"] == str(case_id)), None)
 
 
 async def nanguan_reports_progress(levels_) -> None:
