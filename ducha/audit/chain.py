@@ -37,7 +37,8 @@ class Digest:
 
 
 def digest_of(node: str, notification: Notification) -> Digest:
-    aggregate_id = UUID(str(notification.originator_id))
+    found = notification.originator_id  # a UUID from eventsourcing's recorders; anything else is read as one
+    aggregate_id = found if isinstance(found, UUID) else UUID(str(found))
     version, topic, state = notification.originator_version, notification.topic, _raw(notification.state)
     encoded = canonical.encode_event(node, notification.id, aggregate_id, version, topic, state)
     return Digest(
