@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/ducha serve
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # Three levels on one machine: province, city and county nats-servers joined by leaf-node links, a node on each.
 federation: $(STAMP)
