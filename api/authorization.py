@@ -42,6 +42,7 @@ from domain.actor import Actor, Role
 from domain.errors import ActNotAllowed, DomainError, NotFound
 from domain.units import UnitRegistry
 from ducha.metrics import REFUSED
+from projections.case_board_queries import CaseSight
 
 OFFICES = frozenset({Role.LEADER, Role.GOVERNMENT, Role.AGENCY, Role.DEPARTMENT})
 READERS = OFFICES | {Role.AUDITOR}
@@ -131,17 +132,10 @@ def _aggregate(node: Any, value: str, cls_name: str) -> Any | None:
 
 
 def sees_case(registry: UnitRegistry, actor: Actor, case: Any) -> bool:
-    """`api/visibility.py`'s sight of a case, judged on the case itself: its jurisdiction's offices (unless
-    they are an unvisited covert target), a target once aware of it, an evaluator entrusted in its plan."""
-    aware = {t for t in case.targets if case.aware_since(t) is not None}
-    if actor.role in READERS and registry.is_within(case.level, home(registry, actor)):
-        hidden = case.covert and any(registry.is_within(t, actor.unit) and t not in aware for t in case.targets)
-        return not hidden or registry.get(actor.unit).is_division
-    if actor.role is Role.EVALUATOR and actor.unit in ((case.plan or {}).get("evaluators") or ()):
-        return True
-    if actor.role in visibility.PARTY_ROLES:
-        return actor.unit in aware
-    return actor.role in READERS and any(registry.is_within(t, home(registry, actor)) for t in aware)
+    """`api/visibility.py`'s sight of a case, judged on the case itself (the board's rule, `Audience.admits`):
+    its jurisdiction's offices (unless they are an unvisited covert target), a target once aware of it, an
+    evaluator entrusted in its plan, an office through such a unit of its jurisdiction."""
+    return visibility.sees_case(actor, registry, CaseSight.of(case))
 
 
 def _case(node: Any, actor: Actor, value: str) -> Found | None:

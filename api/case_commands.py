@@ -5,7 +5,8 @@ Each runs through the node's `CaseCommands`; the answer is given only after the 
 committed, and carries the case's version (ETag) and its last event's position
 (`Ducha-Position`, for read-your-writes queries with `?after=`). A refused command records
 nothing and answers a problem. A proposal or an approval that would repeat another case's
-supervision (Art. 15) is still accepted, and its answer names that case in `warnings`.
+supervision (Art. 15) is still accepted, and its answer names that case in `warnings` — when the caller
+may see it (a covert case stays unnamed outside its audience).
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ from api.case_models import ApproveCase, CommandAnswer, DecisionAnswer, ProposeC
 from api.deps import NodeDep
 from api.problems import problems
 from api.repeated_supervision import repeated_supervision
+from domain.actor import Actor
 from ducha.bootstrap import Node
 from ducha.writer import Outcome
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 
-async def _decision(node: Node, response: Response, outcome: Outcome) -> DecisionAnswer:
+async def _decision(node: Node, actor: Actor, response: Response, outcome: Outcome) -> DecisionAnswer:
     common = answer(response, outcome)
-    warnings = await repeated_supervision(node, outcome.aggregate, outcome.position)
+    warnings = await repeated_supervision(node, actor, outcome.aggregate, outcome.position)
     return DecisionAnswer(**common.model_dump(), warnings=warnings)
 
 
@@ -44,7 +46,7 @@ async def _decision(node: Node, response: Response, outcome: Outcome) -> Decisio
 async def propose_case(body: ProposeCase, actor: ActorDep, node: NodeDep, response: Response) -> DecisionAnswer:
     outcome = await node.cases.propose(actor, on=body.on, **body.fields())
     response.headers["Location"] = f"{router.prefix}/{outcome.aggregate.id}"
-    return await _decision(node, response, outcome)
+    return await _decision(node, actor, response, outcome)
 
 
 @router.post(
@@ -63,7 +65,7 @@ async def approve_case(
 ) -> DecisionAnswer:
     body = body or ApproveCase()
     outcome = await node.cases.approve(actor, case_id, on=body.on, remarks=body.remarks, expected_version=expected)
-    return await _decision(node, response, outcome)
+    return await _decision(node, actor, response, outcome)
 
 
 @router.post(

@@ -9,6 +9,11 @@ approved just before is seen without waiting for the board (read-your-writes). O
 the board lags past what is remembered (after a restart, say) is it given a moment
 (bounded) to catch up; a board that lags longer answers with what it has: the warning is
 advice, not a rule. The decision is the domain's own rule, `Case.duplicates`.
+
+The warnings go to whoever sent the command, so its candidates are only the cases that reader
+may see (`api/visibility.py`, the board's audience): a covert case (暗访) is no candidate for its
+target or the target's superior before the visit, nor for anyone outside its audience; nothing
+in the answer says that such a case exists.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
+from api import visibility
 from api.case_models import RepeatWarning
+from domain.actor import Actor
 from domain.case import Case
 from domain.case_base import ACTIVE_STATES
 from ducha.bootstrap import Node
@@ -29,8 +36,12 @@ LIMIT = 20  # warnings at most: the latest cases repeated
 ACTIVE_VALUES = frozenset(state.value for state in ACTIVE_STATES)
 
 
-async def repeated_supervision(node: Node, case: Case, position: int) -> list[RepeatWarning]:
-    """The active cases that `case` would repeat as of `position`: the board's, and those saved since."""
+async def repeated_supervision(node: Node, reader: Actor, case: Case, position: int) -> list[RepeatWarning]:
+    """The active cases that `case` would repeat as of `position` and that `reader` may see: the board's, and
+    those saved since."""
+    seen_by = visibility.case_audience(reader, node.registry)
+    if seen_by is None:
+        return []
     board = node.projectors.get("case_board")
     applied = board.position if board is not None else position
     recent = node.recent_cases.since(applied, position) if node.recent_cases is not None else None
@@ -40,12 +51,12 @@ async def repeated_supervision(node: Node, case: Case, position: int) -> list[Re
     rows = await node.views.call(
         repeat_candidates, node.views, targets=list(case.targets), topic=case.topic.value,
         window_start=case.window[0].isoformat(), window_end=case.window[1].isoformat(),
-        states=sorted(ACTIVE_VALUES), limit=LIMIT,
+        states=sorted(ACTIVE_VALUES), limit=LIMIT, audience=seen_by,
     )
     by_id = {row["id"]: row for row in rows}
     for case_id, summary in (recent or {}).items():  # what the board does not show yet, as it now stands
         by_id.pop(case_id, None)
-        if summary.state in ACTIVE_VALUES:
+        if summary.state in ACTIVE_VALUES and seen_by.admits(summary.sight):
             by_id[case_id] = summary.row()
     candidates = sorted(by_id.values(), key=lambda row: (row["proposed_on"], row["id"]), reverse=True)
     warnings = []

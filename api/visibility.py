@@ -45,7 +45,7 @@ from domain.actor import Actor, Role
 from domain.errors import ActNotAllowed, NotFound
 from domain.units import UnitRegistry
 from projections.case_board import Audience
-from projections.case_board_queries import visible_case_ids
+from projections.case_board_queries import CaseSight, visible_case_ids
 
 OFFICE_ROLES = frozenset({Role.LEADER, Role.GOVERNMENT, Role.AGENCY, Role.DEPARTMENT, Role.AUDITOR})
 PARTY_ROLES = frozenset({Role.TARGET, Role.EVALUATOR})
@@ -70,9 +70,20 @@ def not_found() -> NotFound:
 def visible_cases(views: Any, actor: Actor, registry: UnitRegistry, case_ids: list[str]) -> set[str]:
     """Of the cases another view names (an instruction's covert checks, a plan's actual cases), those the
     actor may see: the same rules as the case board's, so a covert case stays hidden on every path."""
-    if actor.role not in OFFICE_ROLES | PARTY_ROLES:
-        return set()
-    return visible_case_ids(views, case_ids, audience(actor, registry))
+    seen_by = case_audience(actor, registry)
+    return set() if seen_by is None else visible_case_ids(views, case_ids, seen_by)
+
+
+def case_audience(actor: Actor, registry: UnitRegistry) -> Audience | None:
+    """The cases the actor may see, or None when its role reads no case at all (the public)."""
+    return audience(actor, registry) if actor.role in OFFICE_ROLES | PARTY_ROLES else None
+
+
+def sees_case(actor: Actor, registry: UnitRegistry, case: CaseSight) -> bool:
+    """The board's rule on one case's facts (`Audience.admits`): for a case read from the store, or one the
+    board does not show yet."""
+    seen_by = case_audience(actor, registry)
+    return seen_by is not None and seen_by.admits(case)
 
 
 def check_may_read(actor: Actor) -> Actor:

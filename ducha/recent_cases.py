@@ -20,12 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from projections.case_board_queries import CaseSight
+
 KEEP = 10_000  # summaries kept: far more than a board lags by
 
 
 @dataclass(frozen=True)
 class CaseSummary:
-    """A case as the board's candidate rows show it: enough for `Case.duplicates` and a warning."""
+    """A case as the board's candidate rows show it: enough for `Case.duplicates` and a warning, and who may
+    see it (`sight`), so that a warning names only the cases its reader may see, as the board would."""
 
     id: str
     title: str
@@ -35,6 +38,7 @@ class CaseSummary:
     window_start: str
     window_end: str
     proposed_on: str
+    sight: CaseSight
 
     @classmethod
     def of(cls, case: Any) -> CaseSummary:
@@ -42,6 +46,7 @@ class CaseSummary:
             id=str(case.id), title=case.title, state=case.state.value, topic=case.topic.value,
             targets=tuple(case.targets), window_start=case.window[0].isoformat(),
             window_end=case.window[1].isoformat(), proposed_on=case.proposed_on.isoformat(),
+            sight=CaseSight.of(case),
         )
 
     def row(self) -> dict[str, Any]:

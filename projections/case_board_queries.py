@@ -31,6 +31,36 @@ class Audience:
     units: frozenset[str] = frozenset()
     covert_targets: frozenset[str] = frozenset()  # a covert case on one of these is hidden until its visit there
 
+    def admits(self, case: CaseSight) -> bool:
+        """The rule of `audience_clause`, on one case's facts rather than on the board's rows: for a case the
+        board does not show yet (the writer's, `ducha/recent_cases.py`) and a case loaded from the store
+        (`api/authorization.py`). `tests/projections/test_case_sight.py` holds the two forms equal."""
+        known = case.level in self.levels or any(unit in self.units for unit, _ in case.access)
+        return known and not (case.covert and bool(case.unvisited & self.covert_targets))
+
+
+@dataclass(frozen=True)
+class CaseSight:
+    """What decides who sees a case, as the board keeps it: its level, whether it is covert (暗访), who outside
+    the office has access (`case_board_access`: a target once it knows of the case, an entrusted evaluator),
+    and the targets not yet visited (for a covert case, those it is still hidden from)."""
+
+    level: str
+    covert: bool
+    access: frozenset[tuple[str, str]]
+    unvisited: frozenset[str]
+
+    @classmethod
+    def of(cls, case: Any) -> CaseSight:
+        """The facts of a case aggregate (`domain.case.Case`), as the board's fold derives them from its events."""
+        aware = {("target", t) for t in case.targets if case.notified.get(t) or case.visited.get(t)}
+        evaluators = {("evaluator", e) for e in (case.plan or {}).get("evaluators") or ()}
+        return cls(
+            level=case.level, covert=bool(case.covert),
+            access=frozenset((unit, reason) for reason, unit in aware | evaluators),
+            unvisited=frozenset(t for t in case.targets if t not in case.visited),
+        )
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -121,11 +151,12 @@ def list_cases(
 
 def repeat_candidates(
     views: ViewStore, *, targets: list[str], topic: str, window_start: str, window_end: str, states: list[str],
-    limit: int = 20,
+    limit: int = 20, audience: Audience | None = None,
 ) -> list[dict[str, Any]]:
-    """The latest `limit` cases in `states` that visit one of `targets` on `topic` or in a window overlapping
-    the given one (Art. 15): id, title, topic, targets, window and the day proposed only."""
-    sql, params = repeat_candidates_query(targets, topic, window_start, window_end, states, limit)
+    """The latest `limit` cases in `states`, among those `audience` may see, that visit one of `targets` on
+    `topic` or in a window overlapping the given one (Art. 15): id, title, topic, targets, window and the day
+    proposed only."""
+    sql, params = repeat_candidates_query(targets, topic, window_start, window_end, states, limit, audience)
     with views.read() as tx:
         rows = tx.query(sql, params)
     return [row | {"targets": json.loads(row["targets"])} for row in rows]
@@ -133,22 +164,26 @@ def repeat_candidates(
 
 def repeat_candidates_query(
     targets: list[str], topic: str, window_start: str, window_end: str, states: list[str], limit: int,
+    audience: Audience | None = None,
 ) -> tuple[str, list[Any]]:
     """The SQL of `repeat_candidates` and its parameters.
 
     It starts from the targets' index and reaches each case's row by its key (CROSS JOIN fixes
     that order in SQLite): a target is visited by few cases, while the active states, where the
-    planner would otherwise start, hold most of the board.
+    planner would otherwise start, hold most of the board. The audience's condition is the board's
+    own (`audience_clause`): a case the reader may not see is no candidate at all.
     """
+    seen, seen_params = audience_clause(audience)
+    sight = f" AND {seen}" if seen else ""
     sql = (
         "SELECT DISTINCT b.id, b.title, b.topic, b.targets, b.window_start, b.window_end, b.proposed_on"
         " FROM case_board_targets t CROSS JOIN case_board b"
         f" WHERE t.target IN ({', '.join('?' for _ in targets)}) AND b.id = t.case_id"
         f" AND b.state IN ({', '.join('?' for _ in states)})"
         " AND (b.topic = ? OR (b.window_start <= ? AND b.window_end >= ?))"
-        " ORDER BY b.proposed_on DESC, b.id LIMIT ?"
+        f"{sight} ORDER BY b.proposed_on DESC, b.id LIMIT ?"
     )
-    return sql, [*targets, *states, topic, window_end, window_start, limit]
+    return sql, [*targets, *states, topic, window_end, window_start, *seen_params, limit]
 
 
 def count_cases(views: ViewStore, *, filters: Filters | None = None, audience: Audience | None = None) -> dict[str, int]:

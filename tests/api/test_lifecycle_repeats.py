@@ -8,6 +8,7 @@ import contextlib
 
 import pytest
 
+from domain.actor import Role
 from tests.e2e import steps
 from tests.e2e.steps import Api
 
@@ -113,3 +114,75 @@ async def test_merge_since_the_board_last_applied_moves_the_warning_to_the_survi
     answer = await proposed_answer(api, title="再次督查稳就业")
 
     assert [w["id"] for w in answer["warnings"]] == [survivor]  # the board still shows the absorbed case active
+
+
+# ---- the warnings pass the reader's sight: a covert case (暗访) is no candidate outside its audience ----------
+
+CITY_OFFICE = ("220100-DCS", Role.AGENCY)  # 长春市人民政府督查室, the superior of 南关区
+CITY_LEADER = ("220100", Role.LEADER)
+COVERT = {"title": "南关区暗访", "targets": ["220102"], "methods": ["covert-visit"], "topic": "livelihood",
+          "window_start": "2026-11-16", "window_end": "2026-12-11"}
+
+
+async def city_proposal(api: Api, **changes) -> dict:
+    body = steps.proposal(title="南关区供暖督查", targets=["220102"], topic="other", window_start="2026-12-01",
+                          window_end="2026-12-20", **changes)
+    response = await api.post("/v1/cases", body, CITY_OFFICE)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_the_target_s_superior_is_not_warned_of_a_covert_case_on_it(api):
+    covert = await approved(api, **COVERT)
+
+    answer = await city_proposal(api)
+
+    assert answer["warnings"] == []
+    assert covert not in str(answer) and "南关区暗访" not in str(answer) and "2026-11-16" not in str(answer)
+
+
+async def test_a_covert_case_the_board_does_not_show_yet_is_no_warning_outside_its_audience(api, node):
+    await stop_the_board(node)
+    covert = await approved(api, **COVERT)
+
+    answer = await city_proposal(api)
+
+    assert (answer["warnings"], covert in str(answer)) == ([], False)
+
+
+async def test_an_approval_is_not_warned_of_a_covert_case_its_approver_may_not_see(api):
+    await approved(api, **COVERT)
+    city_case = (await city_proposal(api))["id"]
+
+    answer = await steps.approve(api, city_case, CITY_LEADER)
+
+    assert answer["warnings"] == []
+
+
+async def test_the_city_is_still_warned_of_the_cases_it_may_see(api):
+    await approved(api, **COVERT)
+    earlier = (await city_proposal(api))["id"]
+    await steps.approve(api, earlier, CITY_LEADER)
+
+    answer = await city_proposal(api)
+
+    assert [w["id"] for w in answer["warnings"]] == [earlier]
+
+
+async def test_the_office_running_the_covert_case_is_warned_of_it(api):
+    covert = await approved(api, **COVERT)
+
+    answer = await proposed_answer(api, title="南关区民生督查", targets=["220102"], window_start="2026-12-01",
+                                   window_end="2026-12-20")
+
+    assert [w["id"] for w in answer["warnings"]] == [covert]
+
+
+async def test_once_visited_the_covert_case_is_named_to_the_target_s_superior(api):
+    covert = await approved(api, **COVERT)
+    await steps.adopt_plan(api, covert)
+    await api.act(covert, "conduct-site-visit", {"on": "2026-11-20", "target": "220102"})
+
+    answer = await city_proposal(api)
+
+    assert [w["id"] for w in answer["warnings"]] == [covert]
