@@ -3,8 +3,10 @@
 Commendations (表扬), criticisms (批评、通报), accountability proposals and referrals (问责),
 fault tolerance (容错纠错: state `excused`) and performance deductions (绩效考核减分), from the
 `accountability` projection. What a reader sees of them is `api/visibility.record_visible`'s
-answer: everything within the case's jurisdiction; its own approved records on cases it knows
-of otherwise.
+answer: nothing on a case it may not see; a proposal not yet approved (`state: proposed`) only if
+it is the office of the case's level, its government or head (who approve it, Art. 21) or an
+auditor within its jurisdiction; an approved record everywhere within the case's jurisdiction,
+and by its own unit on a case that unit knows of.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from api import visibility
 from api.case_queries import MAX_WAIT_SECONDS, After, Reader, Wait, catch_up
 from api.deps import NodeDep
 from api.problems import problems
+from domain.actor import Actor
 from domain.errors import NotFound
 from ducha.bootstrap import Node
 from projections.accountability import records
@@ -56,21 +59,21 @@ class AccountabilityList(BaseModel):
     items: list[AccountabilityRecord]
 
 
-def _visible(node: Node, seen_by: Audience, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _visible(node: Node, reader: Actor, seen_by: Audience, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     cases: dict[str, dict[str, Any] | None] = {}
     kept = []
     for row in rows:
         if row["case_id"] not in cases:
             cases[row["case_id"]] = get_case(node.views, UUID(row["case_id"]), seen_by)
-        if visibility.record_visible(seen_by, row, cases[row["case_id"]]):
+        if visibility.record_visible(reader, node.registry, seen_by, row, cases[row["case_id"]]):
             kept.append(row)
     return kept
 
 
-async def _answer(node: Node, reader, **who: str) -> AccountabilityList:
+async def _answer(node: Node, reader: Actor, **who: str) -> AccountabilityList:
     seen_by = visibility.audience(reader, node.registry)
     rows = await asyncio.to_thread(records, node.views, **who)
-    kept = await asyncio.to_thread(_visible, node, seen_by, rows)
+    kept = await asyncio.to_thread(_visible, node, reader, seen_by, rows)
     return AccountabilityList(items=[AccountabilityRecord.model_validate(r) for r in kept])
 
 

@@ -24,6 +24,10 @@ Every query route asks this module, and nothing else, what its caller may see:
   that wrote it. Auditors read them all within their jurisdiction (DOMAIN.md: the auditor reads
   everything in it). Anyone else — a higher level's office, a department, the leader, a party — never
   sees these events, nor anything of them: a draft reaches the target only as the conclusion issued.
+* **Proposals on results** (表扬、批评、问责建议, Art. 21): until the government or its head approves one, it is
+  read by the office of the case's level that proposed it, that government and its head, and auditors within
+  their jurisdiction — not by the level's departments nor any other level; in the history (`RESTRICTED`, until
+  the decision is recorded) as in the accountability records (`record_visible`).
 * **Sight** (`sight`): a full reader sees a case as the office, anyone else who may see it as a
   party; the answer's model follows from it (`api/case_views.py`), in one place.
 * A body of the level (a department, an office) that is itself a target of a covert case
@@ -72,6 +76,12 @@ def visible_cases(views: Any, actor: Actor, registry: UnitRegistry, case_ids: li
     actor may see: the same rules as the case board's, so a covert case stays hidden on every path."""
     seen_by = case_audience(actor, registry)
     return set() if seen_by is None else visible_case_ids(views, case_ids, seen_by)
+
+
+def hidden_cases(views: Any, actor: Actor, registry: UnitRegistry, ids: list[str]) -> set[str]:
+    """Of the ids another view names (a case, a task, a register...), the cases the actor may not see: what that
+    view must not name to it."""
+    return visible_case_ids(views, ids, None) - visible_cases(views, actor, registry, ids)
 
 
 def case_audience(actor: Actor, registry: UnitRegistry) -> Audience | None:
@@ -181,30 +191,54 @@ def check_may_compare(seen_by: Audience, row: dict[str, Any]) -> None:
 @dataclass(frozen=True)
 class Restricted:
     """Who reads an event that is never published: `roles` of the case's own level, and its `author`
-    (the unit and role that recorded it); auditors within their jurisdiction always."""
+    (the unit and role that recorded it); auditors within their jurisdiction always. `until_decided`: a
+    proposal (建议) is restricted only until the decision on it (its `proposal_id`) is recorded."""
 
     roles: frozenset[Role] = frozenset()
     author: bool = False
+    until_decided: bool = False
 
 
+# Art. 21: a proposal on results (表扬、批评、问责建议) takes effect only once the government or its head approves
+# it; until then it stays with the office that proposed it and its approvers, not the level's other departments.
+PROPOSAL = Restricted(frozenset({Role.AGENCY, Role.GOVERNMENT, Role.LEADER}), until_decided=True)
+PROPOSALS = ("CommendationProposed", "CriticismProposed", "AccountabilityProposed")
+DECISIONS = frozenset({"Commended", "Criticized", "AccountabilityReferred"})  # the approvals that publish a proposal
 RESTRICTED = {
     "InternalNoteRecorded": Restricted(frozenset({Role.AGENCY})),  # 内部备注: the supervision office of the level
     "ConclusionDrafted": Restricted(frozenset({Role.AGENCY, Role.GOVERNMENT})),  # 督查结论草稿: its drafter, its issuer
     "EvaluationDrafted": Restricted(author=True),  # 评估意见草稿: the evaluator that wrote it
+    **dict.fromkeys(PROPOSALS, PROPOSAL),
 }
 
 
-def may_read_event(
-    reader: Actor, registry: UnitRegistry, seen_by: Audience, row: dict[str, Any], event: dict[str, Any]
+def names_reader(
+    rule: Restricted, reader: Actor, registry: UnitRegistry, seen_by: Audience, level: str,
+    author: dict[str, Any] | None = None,
 ) -> bool:
-    """False for an event of `RESTRICTED` whose rule does not name the reader; True for every other event."""
+    """True when `rule` lets `reader` read what it restricts on a case of `level`."""
+    if reader.role is Role.AUDITOR and level in seen_by.levels:
+        return True
+    if rule.author and author and (author.get("unit"), author.get("role")) == (reader.unit, reader.role.value):
+        return True
+    return reader.role in rule.roles and registry.government_of(reader.unit) == level
+
+
+def may_read_event(
+    reader: Actor, registry: UnitRegistry, seen_by: Audience, row: dict[str, Any], event: dict[str, Any],
+    decided: frozenset[str] = frozenset(),
+) -> bool:
+    """False for an event of `RESTRICTED` whose rule does not name the reader (a proposal: while it is not in
+    `decided`, the proposals decided in the case's history); True for every other event."""
     rule = RESTRICTED.get(event["type"])
-    if rule is None or (reader.role is Role.AUDITOR and is_full_reader(seen_by, row)):
+    if rule is None or (rule.until_decided and event["payload"].get("proposal_id") in decided):
         return True
-    author = event.get("actor") or {}
-    if rule.author and (author.get("unit"), author.get("role")) == (reader.unit, reader.role.value):
-        return True
-    return reader.role in rule.roles and registry.government_of(reader.unit) == row["level"]
+    return names_reader(rule, reader, registry, seen_by, row["level"], event.get("actor"))
+
+
+def decided_proposals(events: list[dict[str, Any]]) -> frozenset[str]:
+    """The proposals on results whose approval the history records."""
+    return frozenset(e["payload"].get("proposal_id") for e in events if e["type"] in DECISIONS)
 
 
 def visible_history(
@@ -212,7 +246,8 @@ def visible_history(
 ) -> list[dict[str, Any]]:
     """The case's events this reader may see: never an unpublished one it is not named for (`RESTRICTED`);
     for a party, only those addressed to it, about it or its own, each cut to its own units."""
-    events = [e for e in events if may_read_event(reader, registry, seen_by, row, e)]
+    decided = decided_proposals(events)
+    events = [e for e in events if may_read_event(reader, registry, seen_by, row, e, decided)]
     if is_full_reader(seen_by, row):
         return events
     own = parties(seen_by, row) | ({u for u in seen_by.units} if is_evaluator(seen_by, row) else set())
@@ -262,11 +297,16 @@ def redact(event: dict[str, Any], secrets_allowed: bool) -> dict[str, Any]:
 # ---- accountability ----------------------------------------------------------------------------
 
 
-def record_visible(seen_by: Audience, record: dict[str, Any], case_row: dict[str, Any] | None) -> bool:
-    """A use of results is seen in full within the case's jurisdiction; by its own unit once approved,
-    on a case that unit knows of (`case_row` is the case as the reader sees it, None when it does not)."""
+def record_visible(
+    reader: Actor, registry: UnitRegistry, seen_by: Audience, record: dict[str, Any], case_row: dict[str, Any] | None
+) -> bool:
+    """A use of results is seen only on a case the reader may see (`case_row`, None when it may not); while only
+    proposed, by those `PROPOSAL` names (the office, its approvers, auditors); once approved, in full within the
+    case's jurisdiction, and by its own unit when that unit knows of the case."""
+    if case_row is None:
+        return False
+    if record["state"] == "proposed":
+        return names_reader(PROPOSAL, reader, registry, seen_by, record["level"])
     if record["level"] in seen_by.levels:
         return True
-    if case_row is None or record["state"] == "proposed" or record["unit"] not in seen_by.units:
-        return False
-    return record["unit"] in parties(seen_by, case_row)
+    return record["unit"] in seen_by.units and record["unit"] in parties(seen_by, case_row)

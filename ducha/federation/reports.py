@@ -40,7 +40,10 @@ def case_report(reader: EventReader, envelope: Envelope) -> CaseReported | None:
     case = reader.app.repository.get(envelope.aggregate_id, version=envelope.aggregate_version)
     conclusions = [c["issued_on"] for c in getattr(case, "conclusions", {}).values()]
     requirements = list(getattr(case, "requirements", {}).values())
-    results = Counter(str(getattr(p["kind"], "value", p["kind"])) for p in getattr(case, "proposals", {}).values())
+    results = Counter(  # a proposal not yet approved stays inside its level (Art. 21): approved uses only
+        str(getattr(p["kind"], "value", p["kind"])) for p in getattr(case, "proposals", {}).values()
+        if p.get("effective_on") is not None
+    )
     return CaseReported(
         actor=ActorRef(**(envelope.actor or {})), on=envelope.occurred_on, case_id=envelope.aggregate_id, level=case.level,
         title=case.title, case_type=case.case_type.value, topic=case.topic.value, covert=case.covert,

@@ -10,7 +10,7 @@ from ducha.federation.contracts import ActorRef, BurdenReported, CaseReported, S
 from projections.province_board import board_page
 from projections.province_burden import unit_burden
 from tests.federation.builders import CITY, COUNTY, DAY, PROVINCE, message
-from tests.federation.cases import CITY_AGENCY, city_case_closed, city_case_reported
+from tests.federation.cases import CITY_AGENCY, CITY_GOVERNMENT, CITY_LEADER, D, city_case_closed, city_case_reported
 from tests.federation.test_inbox import deliver
 
 COUNTY_AGENCY = ActorRef(unit="220102-DCS", role="agency", person="区督查员")
@@ -60,6 +60,24 @@ async def test_a_closed_city_case_is_reported_up_at_its_report_conclusion_and_cl
         (PROVINCE, "CaseReported", "closed", "2026-11-12"),
     ]
     assert (sent[-1].body["case_id"], sent[-1].body["level"], sent[-1].body["closed_on"]) == (str(case_id), CITY, "2026-11-13")
+
+
+async def test_a_case_report_counts_the_uses_of_results_approved_not_the_proposals_waiting(make_level):
+    city = make_level(CITY, [COUNTY])
+    city.outbox.parent = PROVINCE
+    case_id = await city_case_reported(city.node)
+    result = {"on": D("2026-11-11"), "unit": "220102"}
+    await city.node.cases.run("propose-commendation", CITY_AGENCY, case_id, proposal_id="c1", grounds="推进有力", **result)
+    await city.node.cases.run("commend", CITY_LEADER, case_id, on=D("2026-11-11"), proposal_id="c1")
+    await city.node.cases.run("propose-criticism", CITY_AGENCY, case_id, proposal_id="p1", grounds="进度滞后", **result)
+    await city.node.cases.run(
+        "issue-conclusion", CITY_GOVERNMENT, case_id, on=D("2026-11-12"), target="220102", summary="总体良好", findings=[],
+        requirements=[],
+    )
+
+    city.outbox.collect()
+
+    assert outbox(city)[-1].body["results"] == {"commendation": 1}
 
 
 async def test_a_report_kept_to_the_own_government_is_not_sent_up(make_level):
