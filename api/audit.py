@@ -3,7 +3,10 @@
 Each answer is replayed from the node's events into temporary views (`ducha.audit.time_travel`),
 never read from the live views, so it shows what the history says. Only the supervision
 office (督查机构) and auditors may travel in time: the past board shows covert cases (暗访) and
-withdrawn ones that other roles must not see; every other role is refused alike (403).
+withdrawn ones that other roles must not see; every other role is refused alike (403). Each
+traveller sees the past board as its own audience saw it then (`api/visibility.py`): the cases
+of its jurisdiction, and those it had access to; another level's covert case before its visit
+is no more in the past board than in today's.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
+from api import visibility
 from api.auth import ActorDep
 from api.deps import NodeDep
 from api.problems import ProblemError, problems
@@ -54,7 +58,7 @@ def _cut(position: int | None, at: datetime | None) -> Cut:
 
 @router.get("/as-of", responses=problems(401, 403, 422), summary="The case board and view digests as of a moment")
 async def board_as_of(
-    _traveller: Traveller,
+    traveller: Traveller,
     node: NodeDep,
     position: Position = None,
     at: At = None,
@@ -63,15 +67,17 @@ async def board_as_of(
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     cut = _cut(position, at)
-    return await asyncio.to_thread(as_of, node.reader, cut, unit=unit, limit=limit, offset=offset)
+    seen_by = visibility.audience(traveller, node.registry)
+    return await asyncio.to_thread(as_of, node.reader, cut, unit=unit, limit=limit, offset=offset, audience=seen_by)
 
 
 @router.get("/as-of/cases/{case_id}", responses=problems(401, 403, 404, 422), summary="One case as of a moment")
 async def one_case_as_of(
-    case_id: UUID, _traveller: Traveller, node: NodeDep, position: Position = None, at: At = None
+    case_id: UUID, traveller: Traveller, node: NodeDep, position: Position = None, at: At = None
 ) -> dict[str, Any]:
     cut = _cut(position, at)
-    answer = await asyncio.to_thread(case_as_of, node.reader, cut, case_id)
+    seen_by = visibility.audience(traveller, node.registry)
+    answer = await asyncio.to_thread(case_as_of, node.reader, cut, case_id, seen_by)
     if answer["case"] is None:
         raise NotFound(f"no case {case_id} as of position {answer['position']}")
     return answer

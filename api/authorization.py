@@ -359,6 +359,15 @@ def node_relation(registry: UnitRegistry, sender: str, receiver: str) -> Relatio
 # ---- enforcement ----------------------------------------------------------------------------------
 
 
+async def check_case_in_sight(node: Any, actor: Actor, case_id: UUID) -> None:
+    """Raised (404, the body of a case that does not exist) when a request's body names a case the caller may not
+    see (a merger's absorbed case, a case approved outside the plan): the policy resolves the path's object,
+    this the body's, by the same rule, before any rule of the domain could answer about it."""
+    found = await node.read_store(_case, node, actor, str(case_id))
+    if found is None or not found.visible:
+        raise visibility.not_found()
+
+
 def forbidden(actor: Actor, name: str, relation: Relation | None) -> ActNotAllowed:
     where = "" if relation is None else f" on an object {relation.value} to its unit"
     return ActNotAllowed(f"the policy does not let the role {actor.role.value!r} call {name!r}{where}")

@@ -17,6 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Response, status
 
 from api.auth import ActorDep
+from api.authorization import check_case_in_sight
 from api.case_command_models import MergeCases
 from api.case_command_routes import ON_CASE, ExpectedVersion, answer, linked, register_steps
 from api.case_models import ApproveCase, CommandAnswer, DecisionAnswer, ProposeCase
@@ -78,6 +79,7 @@ async def approve_case(
 async def merge_cases(
     case_id: UUID, body: MergeCases, actor: ActorDep, node: NodeDep, expected: ExpectedVersion, response: Response
 ) -> CommandAnswer:
+    await check_case_in_sight(node, actor, body.absorbed_id)
     outcome = await node.cases.merge(
         actor, case_id, body.absorbed_id, grounds=body.grounds, on=body.on, expected_version=expected
     )

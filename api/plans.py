@@ -8,13 +8,13 @@ from fastapi import APIRouter, Body, Response, status
 
 from api import ledger_models as m
 from api.auth import ActorDep
+from api.authorization import check_case_in_sight
 from api.case_command_routes import ON_CASE, ExpectedVersion
 from api.deps import NodeDep
 from api.ledger_common import answer, check_visible
 from api.problems import problems
-from api.visibility import visible_cases
+from api.visibility import hidden_cases
 from domain.errors import NotFound
-from projections.case_board_queries import visible_case_ids
 from projections.plan_actual import plan_against_actual
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
@@ -39,6 +39,7 @@ async def draft_plan(body: m.DraftPlan, actor: ActorDep, node: NodeDep, response
 async def approve_out_of_plan(
     body: m.ApproveOutOfPlan, actor: ActorDep, node: NodeDep, expected: ExpectedVersion, response: Response
 ) -> m.Answer:
+    await check_case_in_sight(node, actor, body.case_id)
     outcome = await node.plans.approve_out_of_plan(
         actor, body.case_id, grounds=body.grounds, on=body.on, expected_version=expected
     )
@@ -57,7 +58,7 @@ async def plan_actual(government: str, year: int, actor: ActorDep, node: NodeDep
 def _seen_by(node: Any, actor: Any, found: dict[str, Any]) -> dict[str, Any]:
     """The plan as the actor may see it: cases it may not see (a covert case on itself) are left out."""
     named = [case["case_id"] for case in found["actual"]] + [e["ref"] for e in found["out_of_plan_approved"]]
-    hidden = visible_case_ids(node.views, named, None) - visible_cases(node.views, actor, node.registry, named)
+    hidden = hidden_cases(node.views, actor, node.registry, named)
     actual = [case for case in found["actual"] if case["case_id"] not in hidden]
     activities = [a | {"cases": [c for c in a["cases"] if c not in hidden]} for a in found["activities"]]
     exceptions = [e for e in found["out_of_plan_approved"] if e["ref"] not in hidden]

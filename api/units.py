@@ -3,8 +3,10 @@ material (最多报一次): a demand for a form the unit already reported this y
 
 The burden: on-site visits, material demands and reports the unit received in the year, the cap of
 each (the lowest any plan of that year sets on it) with a warning per measure over it, and the
-change against the year before in percent. The scores: the base of the unit's government's plan
-for the period's year (100 without one) less the deductions, with the case behind each point.
+change against the year before in percent; an item from a case the reader may not see is counted but
+names no case (`source_id` null). The scores: the base of the unit's government's plan
+for the period's year (100 without one) less the deductions, with the case behind each point (none named
+for a case the reader may not see).
 """
 
 import asyncio
@@ -17,6 +19,7 @@ from api import ledger_models as m
 from api.auth import ActorDep
 from api.deps import NodeDep
 from api.ledger_common import check_visible
+from api.visibility import hidden_cases
 from api.problems import problems
 from domain.annual_plan import BURDEN_MEASURES, DEFAULT_PERFORMANCE_BASE
 from domain.performance import performance_score
@@ -44,8 +47,16 @@ async def burden(code: str, actor: ActorDep, node: NodeDep, year: int = Query(ge
         "unit": code, "year": year, "counts": this, "previous_year": before, "caps": cap, "capped_by": caps,
         "warnings": warnings,
         "change_percent": {**{m_: change(this[m_], before[m_]) for m_ in BURDEN_MEASURES}, "total": change(total, total_before)},
-        "items": await asyncio.to_thread(items, node.views, code, year),
+        "items": await asyncio.to_thread(_items_seen_by, node, actor, code, year),
     }
+
+
+def _items_seen_by(node: Any, actor: Any, code: str, year: int) -> list[dict[str, Any]]:
+    """The items behind the counts; one that came from a case the reader may not see (a covert case on the
+    reader itself, visited here already) is counted but names no case."""
+    found = items(node.views, code, year)
+    hidden = hidden_cases(node.views, actor, node.registry, sorted({i["source_id"] for i in found}))
+    return [item | {"source_id": None} if item["source_id"] in hidden else item for item in found]
 
 
 @router.get("/{code}/scores", responses=problems(401, 403, 404, 422), summary="The performance score of a unit for a period")
@@ -57,7 +68,9 @@ async def scores(
     base = await asyncio.to_thread(base_of, node.views, government, int(period[:4]))
     found = await asyncio.to_thread(deductions, node.views, code, period)
     score = performance_score(base if base is not None else DEFAULT_PERFORMANCE_BASE, found, code, period)
-    return {**asdict(score), "cases": [{"case_id": case, "points": points} for case, points in score.cases]}
+    hidden = await asyncio.to_thread(hidden_cases, node.views, actor, node.registry, [c for c, _ in score.cases])
+    cases = [{"case_id": None if case in hidden else case, "points": points} for case, points in score.cases]
+    return {**asdict(score), "cases": cases}
 
 
 @router.post("/{code}/material-demands", status_code=status.HTTP_200_OK, response_model=m.MaterialAnswer,

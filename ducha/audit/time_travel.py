@@ -33,7 +33,7 @@ from uuid import UUID
 from domain.envelope import Envelope
 from ducha.store import EventReader
 from projections.base import apply_batch, digest
-from projections.case_board import get_case, list_cases
+from projections.case_board import Audience, get_case, list_cases
 from projections.store import Projection, ViewStore
 
 PAGE = 1000
@@ -76,21 +76,26 @@ class Snapshot:
         """The digest of every view at the cut (projections.base.digest, as `ducha projections digest`)."""
         return {name: digest(self.views, projection) for name, projection in sorted(self.projections.items())}
 
-    def cases(self, unit: str | None = None, *, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-        """The case board at the cut (a unit's cases only, with the board's own filter), and how many match."""
+    def cases(
+        self, unit: str | None = None, *, limit: int | None = None, offset: int = 0, audience: Audience | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The case board at the cut (a unit's cases only, with the board's own filter), and how many match; the
+        cases `audience` could see at the cut only, when one is given (None: the whole board, for the node's own
+        tools)."""
         if limit is not None:
-            return list_cases(self.views, unit=unit, limit=limit, offset=offset)
-        rows, total = list_cases(self.views, unit=unit, limit=BOARD_PAGE, offset=offset)
+            return list_cases(self.views, unit=unit, limit=limit, offset=offset, audience=audience)
+        rows, total = list_cases(self.views, unit=unit, limit=BOARD_PAGE, offset=offset, audience=audience)
         while len(rows) < total - offset:
-            more, _ = list_cases(self.views, unit=unit, limit=BOARD_PAGE, offset=offset + len(rows))
+            more, _ = list_cases(self.views, unit=unit, limit=BOARD_PAGE, offset=offset + len(rows), audience=audience)
             if not more:
                 break
             rows.extend(more)
         return rows, total
 
-    def case(self, case_id: UUID) -> dict[str, Any] | None:
-        """One case as the board showed it at the cut, or None when it did not exist yet."""
-        return get_case(self.views, case_id)
+    def case(self, case_id: UUID, audience: Audience | None = None) -> dict[str, Any] | None:
+        """One case as the board showed it at the cut, or None when it did not exist yet (or `audience` could
+        not see it then)."""
+        return get_case(self.views, case_id, audience)
 
     def head(self) -> dict[str, Any]:
         """What every answer starts with: the cut asked for and where the replay stopped."""
@@ -146,14 +151,16 @@ def _fold(reader: EventReader, snapshot: Snapshot, page: int) -> None:
 
 
 def as_of(reader: EventReader, cut: Cut, *, unit: str | None = None, limit: int | None = None,
-          offset: int = 0) -> dict[str, Any]:
-    """The whole node (or a unit's cases) at the cut: position, moment, every view's digest and the case board."""
+          offset: int = 0, audience: Audience | None = None) -> dict[str, Any]:
+    """The whole node (or a unit's cases) at the cut: position, moment, every view's digest and the case board
+    (the cases `audience` could see at the cut, when one is given)."""
     with replayed(reader, cut) as snapshot:
-        cases, total = snapshot.cases(unit, limit=limit, offset=offset)
+        cases, total = snapshot.cases(unit, limit=limit, offset=offset, audience=audience)
         return snapshot.head() | {"unit": unit, "digests": snapshot.digests(), "total": total, "cases": cases}
 
 
-def case_as_of(reader: EventReader, cut: Cut, case_id: UUID) -> dict[str, Any]:
-    """One case at the cut (`case` is None when it did not exist yet), with the position and moment."""
+def case_as_of(reader: EventReader, cut: Cut, case_id: UUID, audience: Audience | None = None) -> dict[str, Any]:
+    """One case at the cut (`case` is None when it did not exist yet, or `audience` could not see it then), with
+    the position and moment."""
     with replayed(reader, cut) as snapshot:
-        return snapshot.head() | {"case": snapshot.case(case_id)}
+        return snapshot.head() | {"case": snapshot.case(case_id, audience)}
