@@ -3,7 +3,8 @@ below reported up, and a unit's burden summed over this node's own ledger and ev
 
 Both are the node's office's views: its leader, government, agency and auditor (the policy row); the
 board only for the node's own offices (another level's office, above or beside, gets 404 as for
-anything it may not see), the burden for a unit within their jurisdiction.
+anything it may not see), and of the own cases those the reader may see (`api/visibility.py`: a covert
+case on the reader's own body stays hidden until its visit); the burden for a unit within their jurisdiction.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
+from api import visibility
 from api.auth import ActorDep
 from api.deps import NodeDep
 from api.ledger_common import check_visible
@@ -34,7 +36,10 @@ async def province_cases(
     """A page of the board (by level, then newest proposal first); `total` and `by_level` count every matching case."""
     if node.registry.government_of(actor.unit) != node.settings.node:
         raise NotFound("no province-wide board here")
-    rows, by_level = await asyncio.to_thread(board_page, node.views, level=level, state=state, limit=limit, offset=offset)
+    seen_by = visibility.audience(actor, node.registry)
+    rows, by_level = await asyncio.to_thread(
+        board_page, node.views, level=level, state=state, limit=limit, offset=offset, audience=seen_by,
+    )
     today = node.clock.now().date()
     cases = [r | {"light": light_of(r["next_due_on"], today, node.calendar, node.policy.yellow_within_working_days)} for r in rows]
     total = sum(n for states in by_level.values() for n in states.values())

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from domain.envelope import Envelope
+from projections.case_board_queries import Audience, audience_clause
 from projections.store import Tx, ViewStore
 
 DDL = (
@@ -65,8 +66,16 @@ OWN = """SELECT id AS case_id, level, title, case_type, topic, covert, targets, 
     closed_on, next_due_on FROM case_board"""
 
 # Both sources in one ordering: the keys of a page are chosen in SQL, then each row is read from its own table.
-KEYS = """SELECT 'own' AS source, level, id AS case_id, state, proposed_on FROM case_board WHERE state <> 'merged'
-    UNION ALL SELECT 'reported' AS source, level, case_id, state, proposed_on FROM province_board"""
+OWN_KEYS = "SELECT 'own' AS source, level, id AS case_id, state, proposed_on FROM case_board WHERE state <> 'merged'"
+REPORTED_KEYS = "SELECT 'reported' AS source, level, case_id, state, proposed_on FROM province_board"
+
+
+def _keys(audience: Audience | None) -> tuple[str, list[Any]]:
+    """The keys of both sources; the own cases only those `audience` may see (the board's rule: a covert case
+    on the reader itself stays hidden until its visit), the reported ones as they were reported."""
+    clause, params = audience_clause(audience)
+    own = f"{OWN_KEYS} AND {clause}" if clause else OWN_KEYS
+    return f"{own} UNION ALL {REPORTED_KEYS}", params
 
 
 def _filters(level: str | None, state: str | None) -> tuple[str, list[str]]:
@@ -82,21 +91,26 @@ def _filters(level: str | None, state: str | None) -> tuple[str, list[str]]:
 
 def board_page(
     views: ViewStore, *, level: str | None = None, state: str | None = None, limit: int = 50, offset: int = 0,
+    audience: Audience | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]]]:
     """A page of this node's own cases and the cases reported from below, by level then newest proposal first,
     and, per level, how many of every matching case are in each state: read together. `source` says which
     (`own` or `reported`); `next_due_on` is known only for own cases."""
+    keys = _keys(audience)
     with views.read() as tx:
-        return _rows(tx, level, state, limit, offset), _counts(tx, level, state)
+        return _rows(tx, keys, level, state, limit, offset), _counts(tx, keys, level, state)
 
 
-def _rows(tx: Tx, level: str | None, state: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+def _rows(
+    tx: Tx, keys_sql: tuple[str, list[Any]], level: str | None, state: str | None, limit: int, offset: int,
+) -> list[dict[str, Any]]:
     """The keys of the page are chosen in SQL over both sources; then each row is read from its own table."""
     where, params = _filters(level, state)
+    sql, seen = keys_sql
     keys = tx.query(
-        f"SELECT source, level, case_id FROM ({KEYS}) AS k{where}"
+        f"SELECT source, level, case_id FROM ({sql}) AS k{where}"
         " ORDER BY level, proposed_on DESC, source, case_id LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        [*seen, *params, limit, offset],
     )
     own = [k["case_id"] for k in keys if k["source"] == "own"]
     reported = [(k["level"], k["case_id"]) for k in keys if k["source"] == "reported"]
@@ -109,9 +123,10 @@ def _rows(tx: Tx, level: str | None, state: str | None, limit: int, offset: int)
     ]
 
 
-def _counts(tx: Tx, level: str | None, state: str | None) -> dict[str, dict[str, int]]:
+def _counts(tx: Tx, keys_sql: tuple[str, list[Any]], level: str | None, state: str | None) -> dict[str, dict[str, int]]:
     where, params = _filters(level, state)
-    rows = tx.query(f"SELECT level, state, COUNT(*) AS n FROM ({KEYS}) AS k{where} GROUP BY level, state", params)
+    sql, seen = keys_sql
+    rows = tx.query(f"SELECT level, state, COUNT(*) AS n FROM ({sql}) AS k{where} GROUP BY level, state", [*seen, *params])
     by_level: dict[str, dict[str, int]] = {}
     for row in rows:
         by_level.setdefault(row["level"], {})[row["state"]] = int(row["n"])

@@ -1,9 +1,10 @@
 """The world the secrecy sweep runs in (tests/api/test_secrecy_of_every_operation.py): a province node (220000) holding the secrets
 the regulation keeps, who may see each of them, and the callers the sweep sends every operation as.
 
-* three covert cases (暗访): one on 南关区 (220102), approved and planned, in the province's filed annual plan;
+* four covert cases (暗访): one on 南关区 (220102), approved and planned, in the province's filed annual plan;
   one on the development and reform commission (220000-FGW) itself and on Changchun, visited (and a point
   deducted) at Changchun only; one opened as a covert check (暗访核查) of 南关区's answer to a leader's instruction;
+  one the commission proposed on the province's supervision office itself;
 * a lead (线索) given by a citizen who named themself (Art. 26: the office of the lead's level alone knows who);
 * an internal note (内部备注), a conclusion draft (督查结论草稿) and an evaluation draft (评估意见草稿);
 * proposals on results not yet approved (表扬、批评、问责建议): the proposing office, its approvers and auditors;
@@ -26,10 +27,12 @@ from tests.projections.story import run_story_on
 COVERT_TITLE = "南关区农贷资金挪用问题暗访（密）"
 DEPARTMENT_COVERT_TITLE = "省发改委项目审批作风暗访（密）"
 CHECK_TITLE = "南关区批示落实情况暗访核查（密）"
+OFFICE_COVERT_TITLE = "省督查室作风建设暗访（密）"
 # the covert cases' windows: dates no other act of the world or of the sweep names
 COVERT_WINDOW = ("2027-04-13", "2027-04-22")
 DEPARTMENT_WINDOW = ("2027-05-11", "2027-05-20")
 CHECK_WINDOW = ("2027-06-08", "2027-06-17")
+OFFICE_WINDOW = ("2027-06-22", "2027-06-25")
 INFORMANT = {"name": "举报人周秘", "contact": "13987650001"}
 NOTE, DRAFT, EVALUATION_DRAFT = "内部备注：疑似台账补录（密）", "结论草稿：拟通报（密）", "评估初稿：数据存疑（密）"
 PENDING = {  # proposals on results not yet approved: id -> (command, unit, grounds)
@@ -88,7 +91,7 @@ class World:
         return [i for s in self.secrets for i in s.hidden_ids]
 
     def hidden_cases(self, caller: str) -> list[str]:
-        covert = {self.cases[n] for n in ("covert", "department-covert", "check")}
+        covert = {self.cases[n] for n in ("covert", "department-covert", "check", "office-covert")}
         return [i for s in self.hidden_from(caller) for i in s.hidden_ids if i in covert]
 
 
@@ -135,7 +138,7 @@ async def _annual_plan(s: Seeder) -> None:
     """The province's plan for 2027, filed: the covert cases lie in it (一事一报 is not needed)."""
     await s.post("/v1/plans", {"year": 2027}, "office", 201)
     await s.post("/v1/plans/220000/2027/plan-activity", {
-        "activity_id": "a1", "kind": "supervision", "title": "民生领域督查", "units": ["220102", "220000-FGW", "220100"],
+        "activity_id": "a1", "kind": "supervision", "title": "民生领域督查", "units": ["220102", "220000-FGW", "220100", "220000-DCS"],
         "window_start": "2027-04-01", "window_end": "2027-06-30"}, "office")
     await s.post("/v1/plans/220000/2027/file", {}, "office")
 
@@ -157,6 +160,18 @@ async def _department_covert_case(s: Seeder) -> str:
     await s.act(case_id, "submit-report", {"on": "2026-11-23", "summary": "长春段已暗访", "report_up": False})
     await s.act(case_id, "deduct-performance", {"on": "2026-11-24", "unit": "220100", "points": 1, "period": "2026",
                                                 "notice": "暗访扣分通报"}, "government")
+    return case_id
+
+
+async def _office_covert_case(s: Seeder) -> str:
+    """A department's special covert supervision of the supervision office itself, approved by the government."""
+    body = {
+        "case_type": "special", "topic": "other", "title": OFFICE_COVERT_TITLE, "targets": ["220000-DCS"],
+        "methods": ["covert-visit"], "window_start": OFFICE_WINDOW[0], "window_end": OFFICE_WINDOW[1],
+        "rationale": "作风建设", "on": "2026-11-20",
+    }
+    case_id = (await s.post("/v1/cases", body, "department", 201))["id"]
+    await s.act(case_id, "approve", {"on": "2026-11-21"}, "government")
     return case_id
 
 
@@ -221,6 +236,8 @@ def _secrets(cases: dict[str, str], lead: dict[str, Any]) -> list[Secret]:
         covert("covert case on the department", "department-covert", DEPARTMENT_COVERT_TITLE, DEPARTMENT_WINDOW,
                PROVINCE | CHANGCHUN),
         covert("covert check of an instruction", "check", CHECK_TITLE, CHECK_WINDOW, PROVINCE | {"department"}),
+        covert("covert case on the office", "office-covert", OFFICE_COVERT_TITLE, OFFICE_WINDOW,
+               PROVINCE - {"office"} | {"department"}),
         Secret("informant", (INFORMANT["name"], INFORMANT["contact"], lead["receipt_code"]), frozenset({"office"})),
         Secret("internal note", (NOTE,), frozenset({"office", "auditor"})),
         Secret("conclusion draft", (DRAFT,), frozenset({"office", "government", "auditor"})),
@@ -236,6 +253,7 @@ async def seed(node: Any, client: httpx.AsyncClient, headers: Any) -> World:
     await _annual_plan(s)
     cases = {"covert": await _covert_case(s), "department-covert": await _department_covert_case(s)}
     instruction, cases["check"] = await _instruction_checked_covertly(s)
+    cases["office-covert"] = await _office_covert_case(s)
     cases["story"], cases["notes"] = await _pending_proposals(s), await _unpublished(s)
     cases["city"], cases["city-proposed"] = await _city_cases(s)
     task, lead = await _task(s), await _lead(s)

@@ -11,6 +11,7 @@ from uuid import uuid4
 import pytest
 
 from domain.actor import Actor, Role
+from domain.case import CaseType
 from domain.lead import Lead
 from tests.api.builders import AGENCY, GOVERNMENT, LEADER
 from tests.projections.story import OFFICE, PROPOSED_ON, proposal, run_story_on
@@ -261,3 +262,17 @@ async def test_a_ledger_counts_a_covert_visit_elsewhere_but_names_no_case_to_its
 
     assert (department.status_code, case_id in department.text, case_id in office.text) == (200, False, True)
     assert "null" in department.text  # the item (or the points) is still counted, with no case named
+
+
+async def test_the_province_wide_board_hides_a_covert_case_on_the_reading_office_itself(client, auth, node):
+    fields = proposal(covert=True) | {"targets": ["220000-DCS"], "title": "督查室作风暗访", "case_type": CaseType.SPECIAL}
+    created = await node.cases.propose(Actor("220000-FGW", Role.DEPARTMENT, "发改委李"), on=PROPOSED_ON, **fields)
+    approved = await node.cases.run("approve", Actor("220000", Role.GOVERNMENT, "办公厅王"), created.aggregate.id,
+                                    on=date(2026, 11, 3))
+    await _caught_up(client, auth, approved.position)
+
+    office = await client.get("/v1/province/cases", headers=auth(AGENCY))
+    government = await client.get("/v1/province/cases", headers=auth(GOVERNMENT))
+
+    assert (office.json()["total"], str(created.aggregate.id) in office.text) == (0, False)
+    assert [c["case_id"] for c in government.json()["cases"]] == [str(created.aggregate.id)]
