@@ -306,6 +306,7 @@ class Projector:
         # after it is applied to that projection before it.
         self._holds: dict[str, int] = {}
         self._hold_delay = 0.0
+        self._puller: Puller | None = None
 
     @property
     def projection(self) -> Projection:
@@ -357,7 +358,7 @@ class Projector:
                 await self.js.delete_consumer(stream_name(self.node), stale)
         config = consumer_config(self.name, self.node, self.batch, self.max_deliver, start)
         await self.js.add_consumer(stream_name(self.node), config=config)
-        puller = Puller(self.js, stream_name(self.node), self.name, self.batch, self.fetch_timeout)
+        puller = self._puller = Puller(self.js, stream_name(self.node), self.name, self.batch, self.fetch_timeout)
         await puller.start()
         self.started.set()
         log.info("projector started", projector=self.name, projections=len(self.projections),
@@ -368,6 +369,11 @@ class Projector:
                     await self.handle(messages)
         finally:
             await puller.stop()
+
+    def reconnected(self) -> None:
+        """Tells the projector its NATS connection was made again (nats-py's `reconnected_cb`)."""
+        if self._puller is not None:
+            self._puller.reconnected()
 
     async def handle(self, messages: Sequence[Msg]) -> None:
         """Projects one fetched batch (in chunks on SQLite), acking after each commit what every projection
@@ -444,6 +450,7 @@ class Puller:
         self._asked_at = 0.0
         self._messages: deque[Msg] = deque()
         self._arrived = asyncio.Event()
+        self._lost = False  # the connection was made again: the open request may be gone with the old server
 
     async def start(self) -> None:
         self._inbox = self._nc.new_inbox()
@@ -454,8 +461,17 @@ class Puller:
         with contextlib.suppress(Exception):
             await self._sub.unsubscribe()
 
+    def reconnected(self) -> None:
+        """The connection was made again: a request open on a server that died went with it, so the
+        next `next_batch` asks again at once instead of after the request's expiry."""
+        self._lost = True
+        self._arrived.set()
+
     async def next_batch(self, timeout: float) -> list[Msg]:
         """Up to `batch` delivered messages, in order; waits up to `timeout` for the first (none when it runs out)."""
+        if self._lost:
+            self._lost = False
+            await self._ask()
         if not self._messages:
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
