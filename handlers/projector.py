@@ -49,7 +49,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from domain.envelope import Envelope, stream_name
-from handlers.relay import RelayError, position_of
+from handlers.relay import Backoff, RelayError, position_of
 from ducha.metrics import DEAD_LETTERS, PROJECTION_APPLIED, PROJECTION_LAG, PROJECTION_POSITION
 from projections.base import (
     Poisoned, Tracking, apply_one, dead_letter_envelope, describe, load_tracking, record_dead_letter,
@@ -345,7 +345,25 @@ class Projector:
             return {projection.name: load_tracking(tx, projection.name) for projection in self.projections}
 
     async def run(self) -> None:
-        """Fetches and projects batches until cancelled."""
+        """Fetches and projects batches until cancelled.
+
+        A failure (the views' store full or gone, the bus unreachable) starts the projector
+        over from its views' tracking, after a back-off: a failed batch was not committed, so
+        it is fetched again; nothing is skipped and a task that ended would freeze the views.
+        """
+        backoff = Backoff()
+        while True:
+            try:
+                await self._follow(backoff)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                delay = backoff.next()
+                log.error("projector interrupted; starting over from its tracking", projector=self.name,
+                          error=repr(error), position=self.position, retry_in=delay)
+                await asyncio.sleep(delay)
+
+    async def _follow(self, backoff: Backoff) -> None:
         self.tracked = await asyncio.to_thread(self._load_tracking)
         start = await first_sequence_after(self.js, self.node, self.position)
         # The views' own tracking is the truth, the consumer only a cursor: it is made anew at
@@ -367,6 +385,7 @@ class Projector:
             while True:
                 if messages := await puller.next_batch(self.fetch_timeout):
                     await self.handle(messages)
+                    backoff.reset()
         finally:
             await puller.stop()
 
