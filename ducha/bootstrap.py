@@ -33,11 +33,12 @@ from ducha.recent_cases import RecentCases
 from ducha.received_commands import ReceivedCommands
 from ducha.embedded_nats import EmbeddedNats
 from ducha.keys import NodeKey
-from ducha.metrics import DEAD_LETTERS, NATS_CONNECTED, PROJECTION_LAG, STORE_POSITION
+from ducha.metrics import DEAD_LETTERS, NATS_CONNECTED, PROJECTION_LAG, STORE_POSITION, STORE_WRITE_ERRORS
 from ducha.nats_supervisor import NatsSupervisor
 from ducha.nats_auth import connect_options
 from ducha.settings import Settings
 from ducha.store import DuchaApplication, EventReader, open_store
+from ducha.store_faults import StoreFault
 from ducha.units import load_registry
 from ducha.writer import Writer
 from handlers.checkpointer import Checkpointer
@@ -168,6 +169,8 @@ class Node:
         )
         NATS_CONNECTED.set_function(lambda nc=self.nc: float(nc.is_connected))
         STORE_POSITION.set_function(lambda: self.writer.last_position)
+        for fault in (*StoreFault, "other"):  # every series from the start: an alert on increase() sees its first error
+            STORE_WRITE_ERRORS.labels(str(fault))
         self.js = self.nc.jetstream()
         await ensure_stream(self.js, self.settings.node)
         self.relay = Relay(self.reader, self.js, self.settings.node)
