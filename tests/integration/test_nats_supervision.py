@@ -257,10 +257,13 @@ async def all_visible(port: int, token: str, answered: dict[str, int], within: f
                 assert time.monotonic() < deadline, f"the views stay behind: {response.headers['Ducha-Consistency']}"
 
 
-async def test_commands_acknowledged_while_nats_is_dead_become_visible_after_its_restart(tmp_path: Path) -> None:
+async def test_commands_acknowledged_while_nats_is_dead_become_visible_after_its_restart(
+    tmp_path: Path, store_url: str | None,
+) -> None:
     data_dir, port, log = tmp_path / "node", free_port(), tmp_path / "node.log"
+    store = ("--store-url", store_url) if store_url else ()
     token = agency_token(data_dir)
-    node = start_node(data_dir, port, log)
+    node = start_node(data_dir, port, log, args=store)
     try:
         wait_ready(port, node)
         pid_file = data_dir / "nats" / "nats-server.pid"
@@ -280,12 +283,12 @@ async def test_commands_acknowledged_while_nats_is_dead_become_visible_after_its
         stop_node(node)
     assert wait_gone(restarted_pid), "the restarted nats-server outlived its node"
 
-    app = open_store(None, data_dir)
+    app = open_store(store_url, data_dir)
     positions = app.recorder.max_notification_id()
     app.close()
     ids = await stream_message_ids(data_dir / "nats")
     assert len(ids) == positions and max(Counter(ids).values()) == 1
 
-    live = ducha("projections", "digest", "case_board", "--data-dir", str(data_dir))
-    rebuilt = ducha("projections", "rebuild", "case_board", "--data-dir", str(data_dir))
+    live = ducha("projections", "digest", "case_board", "--data-dir", str(data_dir), *store)
+    rebuilt = ducha("projections", "rebuild", "case_board", "--data-dir", str(data_dir), *store)
     assert rebuilt.strip().splitlines()[-1] == live.strip()
