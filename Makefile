@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench fuzz install clean federation
+.PHONY: run test bench fuzz install clean federation promtool
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --audit-events $${DUCHA_BENCH_AUDIT_EVENTS:-1000000}
+
+# promtool checks deploy/prometheus/ (tests/api/test_alert_rules.py runs it when present): taken
+# from Debian's prometheus package, unpacked, not installed (no server, no service).
+promtool: $(BIN)/promtool
+
+$(BIN)/promtool: $(STAMP)
+	tmp=$$(mktemp -d) && cd $$tmp && apt-get download prometheus && dpkg-deb -x prometheus_*.deb root \
+	  && cp root/usr/bin/promtool $(CURDIR)/$(BIN)/promtool && rm -rf $$tmp
 
 clean:
 	rm -rf $(VENV) var

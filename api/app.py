@@ -20,7 +20,7 @@ from api.access_log import AccessLog
 from api.authorization import Authorized
 from api.limits import Limits
 from api.auth import TokenVerifier
-from api.problems import install_problem_handlers, move_problem_schemas
+from api.problems import ErrorAnswers, install_problem_handlers, move_problem_schemas
 from ducha.bootstrap import Node
 from ducha.tokens import RevocationList
 
@@ -77,6 +77,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(province.router)
     app.include_router(received_cases.router)
     app.include_router(received_instructions.router)
+    app.add_middleware(ErrorAnswers)  # innermost: an error is answered where the other middlewares see the answer
     app.add_middleware(Limits, max_body=node.settings.max_body_bytes, rate=node.settings.rate_limit)
     app.add_middleware(AccessLog)
     _problem_openapi(app)

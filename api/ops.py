@@ -40,10 +40,15 @@ def _checks(node: Node) -> dict[str, dict[str, Any]]:
 
 
 def _store_check(node: Node) -> dict[str, Any]:
+    """Readable, and not refusing writes: a full or read-only store fails the check from a refused
+    commit until one succeeds (`ducha.store_faults.WriteHealth`)."""
     try:
-        return {"ok": True, "position": node.reader.last_position()}
+        position = node.reader.last_position()
     except Exception as error:  # any failure to read the store means not ready; the answer says which
         return {"ok": False, "detail": type(error).__name__}
+    if (refused := node.writer.health.failing()) is not None:
+        return {"ok": False, "position": position, **refused}
+    return {"ok": True, "position": position}
 
 
 @router.get("/readyz", summary="The store, NATS and projections are usable", responses=problems(503))

@@ -17,8 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.errors import DomainError
+from ducha.store_faults import StoreFault, store_fault
 
 log = structlog.get_logger(__name__)
 
@@ -117,8 +119,28 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
     )
 
 
-async def _internal_error(request: Request, error: Exception) -> JSONResponse:
-    log.exception("unhandled error", path=request.url.path, method=request.method)
+STORE_RETRY_AFTER_SECONDS = 60
+_STORE_FAULTS = {
+    StoreFault.FULL: ("store-full", "The node's store is full", "no space is left for the node's records"),
+    StoreFault.READ_ONLY: ("store-read-only", "The node's store is read-only", "the node's store takes no writes"),
+}
+
+
+def _store_fault_answer(request: Request, fault: StoreFault) -> JSONResponse:
+    """507 Insufficient Storage: nothing was recorded, and the same request succeeds once space returns."""
+    slug, title, detail = _STORE_FAULTS[fault]
+    return problem_response(
+        request, type=f"{URN}{slug}", title=title, status=507,
+        detail=f"{detail}: nothing was recorded; try again later", headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+    )
+
+
+def _internal_error_answer(request: Request, error: Exception) -> JSONResponse:
+    fault = store_fault(error)
+    if fault is not None:
+        log.error("the store refused a write", fault=fault.value, error=repr(error), path=request.url.path)
+        return _store_fault_answer(request, fault)
+    log.error("unhandled error", path=request.url.path, method=request.method, exc_info=error)
     return problem_response(
         request,
         type=f"{URN}internal",
@@ -126,6 +148,43 @@ async def _internal_error(request: Request, error: Exception) -> JSONResponse:
         status=500,
         detail="The node could not handle the request; the error is in its log.",
     )
+
+
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    """The last resort, for an error raised outside `ErrorAnswers` (in an outer middleware)."""
+    return _internal_error_answer(request, error)
+
+
+class ErrorAnswers:
+    """Answers an error no handler took as a problem, and keeps the connection.
+
+    Starlette's own last resort (the `Exception` handler) answers and then raises the error
+    again, for the server to log it; uvicorn then closes the connection, so every client on a
+    keep-alive connection met a reset. Here the error is logged once and answered: a full or
+    read-only store with 507, anything else with 500. Only once the answer has begun (a
+    stream) is the error raised on: the half-sent answer cannot be mended, the connection must go.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if started:
+                raise
+            await _internal_error_answer(Request(scope), error)(scope, receive, send)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -145,6 +204,7 @@ _DESCRIPTIONS = {
     409: "Wrong state, or a stale If-Match (version conflict)",
     422: "Invalid request, or a rule of supervision work is broken",
     503: "Not ready",
+    507: "The node's store is full or read-only: nothing was recorded; retry after Retry-After seconds",
 }
 
 

@@ -33,10 +33,12 @@ from ducha.recent_cases import RecentCases
 from ducha.received_commands import ReceivedCommands
 from ducha.embedded_nats import EmbeddedNats
 from ducha.keys import NodeKey
-from ducha.metrics import DEAD_LETTERS, PROJECTION_LAG
+from ducha.metrics import DEAD_LETTERS, NATS_CONNECTED, PROJECTION_LAG, STORE_POSITION, STORE_WRITE_ERRORS
+from ducha.nats_supervisor import NatsSupervisor
 from ducha.nats_auth import connect_options
 from ducha.settings import Settings
 from ducha.store import DuchaApplication, EventReader, open_store
+from ducha.store_faults import StoreFault
 from ducha.units import load_registry
 from ducha.writer import Writer
 from handlers.checkpointer import Checkpointer
@@ -128,7 +130,7 @@ class Node:
     received: ReceivedCommands | None = None  # a unit's acts on cases and instructions received from above
     plans: PlanCommands | None = None
     ledger_clock: LedgerClock | None = None
-    embedded_nats: EmbeddedNats | None = None
+    nats_supervisor: NatsSupervisor | None = None  # the embedded nats-server, started again if it dies
     nc: NatsClient | None = None
     js: JetStreamContext | None = None
     relay: Relay | None = None
@@ -142,22 +144,33 @@ class Node:
         return await short_work(not self.settings.uses_postgres, work, *args)
 
     @property
+    def embedded_nats(self) -> EmbeddedNats | None:
+        """The embedded nats-server running now (a restart replaces it), None with an external NATS."""
+        return self.nats_supervisor.server if self.nats_supervisor is not None else None
+
+    @property
     def nats_url(self) -> str:
         if self.settings.nats_url:
             return self.settings.nats_url
-        assert self.embedded_nats is not None, "the embedded nats-server is not started"
-        return self.embedded_nats.url
+        assert self.nats_supervisor is not None, "the embedded nats-server is not started"
+        return self.nats_supervisor.url
+
+    def _start_embedded_nats(self, port: int | None) -> EmbeddedNats:
+        return EmbeddedNats.start(self.settings.data_dir / "nats", sync=self.settings.jetstream_sync, port=port)
 
     async def start(self) -> None:
-        if self.settings.nats_url is None and self.embedded_nats is None:
-            self.embedded_nats = await asyncio.to_thread(
-                EmbeddedNats.start, self.settings.data_dir / "nats", sync=self.settings.jetstream_sync
-            )
+        if self.settings.nats_url is None and self.nats_supervisor is None:
+            self.nats_supervisor = NatsSupervisor(self._start_embedded_nats)
+            await self.nats_supervisor.start()
         self.writer.start()
         self.nc = await nats.connect(
             self.nats_url, name=f"ducha-{self.settings.node}", max_reconnect_attempts=-1,
-            **connect_options(self.settings.node, self.settings.nats_nkey_seed),
+            reconnected_cb=self._reconnected, **connect_options(self.settings.node, self.settings.nats_nkey_seed),
         )
+        NATS_CONNECTED.set_function(lambda nc=self.nc: float(nc.is_connected))
+        STORE_POSITION.set_function(lambda: self.writer.last_position)
+        for fault in (*StoreFault, "other"):  # every series from the start: an alert on increase() sees its first error
+            STORE_WRITE_ERRORS.labels(str(fault))
         self.js = self.nc.jetstream()
         await ensure_stream(self.js, self.settings.node)
         self.relay = Relay(self.reader, self.js, self.settings.node)
@@ -190,6 +203,15 @@ class Node:
         # Reference counting still frees frozen objects; `stop` unfreezes them.
         gc.freeze()
         log.info("node started", node=self.settings.node, nats=self.nats_url)
+
+    async def _reconnected(self) -> None:
+        """NATS is back (e.g. the supervisor restarted the embedded server): what awaited the old
+        connection's server (the relay's acks, the projectors' pull requests) is asked again now."""
+        log.warning("NATS connection made again", nats=self.nats_url)
+        if self.relay is not None:
+            self.relay.reconnected()
+        for projector in {view.projector for view in self.projectors.values()}:
+            projector.reconnected()
 
     async def _checkpoint_views(self) -> None:
         """The views' WAL written back every second, in a worker thread: the loop's own connection,
@@ -247,9 +269,9 @@ class Node:
         self.writer.stop()
         await self.checkpointer.seal()  # the shutdown checkpoint
         self.audit_store.close()
-        if self.embedded_nats is not None:
-            await asyncio.to_thread(self.embedded_nats.stop)
-            self.embedded_nats = None
+        if self.nats_supervisor is not None:
+            await self.nats_supervisor.stop()
+            self.nats_supervisor = None
         self.views.close()
         self.app.close()
         gc.unfreeze()

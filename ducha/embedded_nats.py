@@ -55,14 +55,14 @@ def server_binary() -> Path:
     return Path(found)
 
 
-def write_config(store_dir: Path, sync: JetStreamSync) -> Path:
-    """The server's configuration: loopback, a port the kernel picks, JetStream in `store_dir`."""
+def write_config(store_dir: Path, sync: JetStreamSync, port: int | None = None) -> Path:
+    """The server's configuration: loopback, `port` (None: one the kernel picks), JetStream in `store_dir`."""
     config = store_dir / "nats-server.conf"
     q = json.dumps  # NATS config accepts JSON-quoted strings, which escapes paths safely
     config.write_text(
         "\n".join(
             [
-                'listen: "127.0.0.1:-1"',
+                f'listen: "127.0.0.1:{port or -1}"',
                 f"ports_file_dir: {q(str(store_dir))}",
                 f"log_file: {q(str(store_dir / 'nats-server.log'))}",
                 f"jetstream {{ store_dir: {q(str(store_dir))}, sync_interval: {SYNC_INTERVAL[sync]} }}",
@@ -84,12 +84,16 @@ class EmbeddedNats:
     _watcher: threading.Thread = field(repr=False)
 
     @classmethod
-    def start(cls, store_dir: Path, sync: JetStreamSync = JetStreamSync.ALWAYS) -> EmbeddedNats:
-        """Starts the server and returns once it answers JetStream requests."""
+    def start(cls, store_dir: Path, sync: JetStreamSync = JetStreamSync.ALWAYS, port: int | None = None) -> EmbeddedNats:
+        """Starts the server and returns once it answers JetStream requests.
+
+        `port` None lets the kernel pick a free one; a restart passes the port it had, so that
+        every client reconnects to the address it knows (`ducha.nats_supervisor`).
+        """
         store_dir = Path(store_dir).resolve()
         store_dir.mkdir(parents=True, exist_ok=True)
         stop_stale_server(store_dir)
-        config = write_config(store_dir, sync)
+        config = write_config(store_dir, sync, port)
         process, watcher = _spawn([str(server_binary()), "-c", str(config)], store_dir / "nats-server.log")
         server = cls(url="", pid=process.pid, store_dir=store_dir, _process=process, _watcher=watcher)
         _pid_file(store_dir).write_text(str(process.pid))
@@ -101,6 +105,19 @@ class EmbeddedNats:
             raise
         log.info("embedded nats-server started", url=server.url, pid=server.pid, store_dir=str(store_dir), sync=sync.value)
         return server
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rpartition(":")[2])
+
+    @property
+    def returncode(self) -> int | None:
+        """The server's exit status once it has ended (negative: the signal that ended it); None while it runs."""
+        return self._process.poll()
+
+    def wait(self) -> None:
+        """Blocks until the server has ended, however it ended (the watcher thread lives exactly as long)."""
+        self._watcher.join()
 
     def stop(self) -> None:
         """SIGTERM, wait, then SIGKILL. Calling it again does nothing."""

@@ -19,3 +19,13 @@ PROJECTION_POSITION = Gauge("ducha_projection_position", "The last position a pr
 PROJECTION_LAG = Gauge("ducha_projection_lag_events", "Events recorded but not yet applied, by projection.", ["projection"])
 PROJECTION_APPLIED = Counter("ducha_projection_applied_total", "Events applied, by projection.", ["projection"])
 DEAD_LETTERS = Counter("ducha_dead_letters_total", "Messages a projection could not apply, by projection.", ["projection"])
+STORE_WRITE_ERRORS = Counter(
+    "ducha_store_write_errors_total",
+    "Commits the event store refused, by kind (full: disk or quota, read-only, other).",
+    ["kind"],
+)
+NATS_RESTARTS = Counter("ducha_nats_restarts_total", "Times the embedded nats-server died and was started again.")
+NATS_CONNECTED = Gauge("ducha_nats_connected", "1 while the node's NATS connection is up, 0 while it is down.")
+RELAY_STRAYS = Counter(
+    "ducha_relay_strays_total", "Messages on the node's event subjects that the relay did not publish (strays)."
+)

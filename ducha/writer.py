@@ -26,6 +26,7 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from domain.errors import NotFound, VersionConflict
 from ducha.store import DuchaApplication
+from ducha.store_faults import WriteHealth
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +73,7 @@ class Writer:
         self._listeners: list[Callable[[int], None]] = []
         self._recorded: list[Callable[[list[Aggregate], dict[tuple[UUID, int], int]], None]] = []
         self._last_position: int | None = None
+        self.health = WriteHealth()  # a full or read-only store, as the last commit found it
 
     @property
     def last_position(self) -> int:
@@ -159,6 +161,7 @@ class Writer:
                 self._commit_alone(work)
             return
         except Exception as error:
+            self.health.refused(error)
             for work in accepted:
                 work.future.set_exception(error)
             return
@@ -210,6 +213,7 @@ class Writer:
 
     def _save(self, aggregates: list[Aggregate]) -> dict[tuple[UUID, int], int]:
         recordings = self.app.save(*aggregates)
+        self.health.committed()
         positions = {
             (r.domain_event.originator_id, r.domain_event.originator_version): r.notification.id for r in recordings
         }
@@ -231,12 +235,17 @@ class Writer:
             self._forget(work)
             try:
                 self._act(work, {})
+            except Exception as error:  # refused on a fresh load
+                work.future.set_exception(error)
+                return
+            try:
                 positions = self._save(work.changed)
             except (RecordConflictError, IntegrityError):
                 if attempt == 2:
                     work.future.set_exception(VersionConflict("the object was changed concurrently; try again"))
                 continue
             except Exception as error:
+                self.health.refused(error)
                 work.future.set_exception(error)
             else:
                 work.future.set_result(self._outcome(work, positions))

@@ -49,7 +49,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from domain.envelope import Envelope, stream_name
-from handlers.relay import RelayError, position_of
+from handlers.relay import Backoff, RelayError, position_of
 from ducha.metrics import DEAD_LETTERS, PROJECTION_APPLIED, PROJECTION_LAG, PROJECTION_POSITION
 from projections.base import (
     Poisoned, Tracking, apply_one, dead_letter_envelope, describe, load_tracking, record_dead_letter,
@@ -306,6 +306,7 @@ class Projector:
         # after it is applied to that projection before it.
         self._holds: dict[str, int] = {}
         self._hold_delay = 0.0
+        self._puller: Puller | None = None
 
     @property
     def projection(self) -> Projection:
@@ -344,7 +345,25 @@ class Projector:
             return {projection.name: load_tracking(tx, projection.name) for projection in self.projections}
 
     async def run(self) -> None:
-        """Fetches and projects batches until cancelled."""
+        """Fetches and projects batches until cancelled.
+
+        A failure (the views' store full or gone, the bus unreachable) starts the projector
+        over from its views' tracking, after a back-off: a failed batch was not committed, so
+        it is fetched again; nothing is skipped and a task that ended would freeze the views.
+        """
+        backoff = Backoff()
+        while True:
+            try:
+                await self._follow(backoff)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                delay = backoff.next()
+                log.error("projector interrupted; starting over from its tracking", projector=self.name,
+                          error=repr(error), position=self.position, retry_in=delay)
+                await asyncio.sleep(delay)
+
+    async def _follow(self, backoff: Backoff) -> None:
         self.tracked = await asyncio.to_thread(self._load_tracking)
         start = await first_sequence_after(self.js, self.node, self.position)
         # The views' own tracking is the truth, the consumer only a cursor: it is made anew at
@@ -357,7 +376,7 @@ class Projector:
                 await self.js.delete_consumer(stream_name(self.node), stale)
         config = consumer_config(self.name, self.node, self.batch, self.max_deliver, start)
         await self.js.add_consumer(stream_name(self.node), config=config)
-        puller = Puller(self.js, stream_name(self.node), self.name, self.batch, self.fetch_timeout)
+        puller = self._puller = Puller(self.js, stream_name(self.node), self.name, self.batch, self.fetch_timeout)
         await puller.start()
         self.started.set()
         log.info("projector started", projector=self.name, projections=len(self.projections),
@@ -366,8 +385,14 @@ class Projector:
             while True:
                 if messages := await puller.next_batch(self.fetch_timeout):
                     await self.handle(messages)
+                    backoff.reset()
         finally:
             await puller.stop()
+
+    def reconnected(self) -> None:
+        """Tells the projector its NATS connection was made again (nats-py's `reconnected_cb`)."""
+        if self._puller is not None:
+            self._puller.reconnected()
 
     async def handle(self, messages: Sequence[Msg]) -> None:
         """Projects one fetched batch (in chunks on SQLite), acking after each commit what every projection
@@ -444,6 +469,7 @@ class Puller:
         self._asked_at = 0.0
         self._messages: deque[Msg] = deque()
         self._arrived = asyncio.Event()
+        self._lost = False  # the connection was made again: the open request may be gone with the old server
 
     async def start(self) -> None:
         self._inbox = self._nc.new_inbox()
@@ -454,8 +480,17 @@ class Puller:
         with contextlib.suppress(Exception):
             await self._sub.unsubscribe()
 
+    def reconnected(self) -> None:
+        """The connection was made again: a request open on a server that died went with it, so the
+        next `next_batch` asks again at once instead of after the request's expiry."""
+        self._lost = True
+        self._arrived.set()
+
     async def next_batch(self, timeout: float) -> list[Msg]:
         """Up to `batch` delivered messages, in order; waits up to `timeout` for the first (none when it runs out)."""
+        if self._lost:
+            self._lost = False
+            await self._ask()
         if not self._messages:
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):

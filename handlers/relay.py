@@ -227,6 +227,7 @@ class Relay:
         self.published_position = 0
         self.stream_sequence = 0
         self._woken = asyncio.Event()
+        self._reconnected = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
@@ -292,6 +293,7 @@ class Relay:
                 acked_since_resume = False
 
     async def _publish_until_caught_up(self) -> None:
+        self._reconnected.clear()  # acks lost with an earlier connection are no longer awaited
         sending: deque[Sent] = deque()
         sent = Tail(self.published_position, self.stream_sequence)
         try:
@@ -305,22 +307,36 @@ class Relay:
                         continue
                 if not sending:
                     return
-                settled = sending[0].settled()
-                if len(sending) < self.in_flight:  # room for more: news need not wait for these acks
-                    news = asyncio.ensure_future(self._woken.wait())
-                    try:
-                        await asyncio.wait((settled, news), return_when=asyncio.FIRST_COMPLETED)
-                    finally:
-                        news.cancel()
-                        settled.cancel()
-                    if not all(ack.done() for ack in sending[0].acks):
-                        continue
-                else:
-                    await settled
+                # With room for more, news need not wait for these acks.
+                await self._acks_or_news(sending[0], news=len(sending) < self.in_flight)
+                if not all(ack.done() for ack in sending[0].acks):
+                    continue
                 self._advance(sending.popleft())
         finally:
             for unacked in sending:
                 unacked.cancel()
+
+    async def _acks_or_news(self, sent: Sent, *, news: bool) -> None:
+        """Waits until the send's acks are in (or, with `news`, the store has news).
+
+        Raises when the connection was made again meanwhile: the server that was to ack is
+        gone (a restarted nats-server), so the relay asks the new one where the stream ends
+        rather than wait out `ack_timeout`.
+        """
+        waits = [sent.settled(), asyncio.ensure_future(self._reconnected.wait())]
+        if news:
+            waits.append(asyncio.ensure_future(self._woken.wait()))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        if self._reconnected.is_set() and not all(ack.done() for ack in sent.acks):
+            raise RelayError("the connection to NATS was made again: the acks awaited went with the old one")
+
+    def reconnected(self) -> None:
+        """Tells the relay its NATS connection was made again (nats-py's `reconnected_cb`)."""
+        self._reconnected.set()
 
     async def send(self, envelopes: list[Envelope], after: Tail) -> Sent:
         """Sends the envelopes to follow the stream's message `after`; returns their acks to come.

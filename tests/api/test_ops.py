@@ -58,6 +58,19 @@ async def test_metrics_count_the_commands(client, propose):
     assert _propose_ok((await client.get("/metrics")).text) == before + 1
 
 
+async def test_metrics_give_the_store_position_of_the_last_command(client, propose):
+    position = int((await propose()).headers["Ducha-Position"])
+
+    assert _sample((await client.get("/metrics")).text, "ducha_store_position", {}) == position
+
+
+async def test_metrics_say_whether_nats_is_connected(client, node):
+    connected = _sample((await client.get("/metrics")).text, "ducha_nats_connected", {})
+    await node.nc.close()
+
+    assert (connected, _sample((await client.get("/metrics")).text, "ducha_nats_connected", {})) == (1, 0)
+
+
 async def test_metrics_count_a_command_the_policy_refuses_before_it_runs(client, auth):
     before = _refused((await client.get("/metrics")).text, "propose_case", "act-not-allowed")
 
